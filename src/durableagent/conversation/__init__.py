@@ -1,0 +1,1 @@
+"""Where transcripts and the request ledger live (memory, SQLite, Azure Table storage)."""

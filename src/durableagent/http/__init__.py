@@ -1,0 +1,1 @@
+"""The app's HTTP routes (Azure Functions HTTP triggers) and their helpers."""

@@ -1,0 +1,1 @@
+"""Test helpers shipped with durableagent: the offline model and the local host fixture."""
