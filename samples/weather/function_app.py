@@ -1,0 +1,73 @@
+"""The weather sample: a WeatherAgent and a MathAgent served as one Durable Functions app.
+
+The same file runs under the Azure Functions host (``func start`` / ``func azure functionapp
+publish``) and under durableagent's local host (``durableagent serve samples/weather``).
+
+The model: Azure OpenAI when ``AZURE_OPENAI_ENDPOINT`` is set (key in ``AZURE_OPENAI_API_KEY``, or
+your Azure identity), an OpenAI-compatible endpoint when ``OPENAI_API_KEY`` is set (with
+``OPENAI_BASE_URL`` for other providers), and otherwise durableagent's offline model: a
+deterministic stand-in that needs no network and does not understand language.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from agent_framework import Agent
+
+from durableagent import AgentFunctionApp
+
+
+def get_weather(location: str) -> dict[str, Any]:
+    """Get the current weather for a location."""
+    return {"location": location, "temperature": 72, "conditions": "Sunny"}
+
+
+def get_forecast(location: str, days: int = 3) -> dict[str, Any]:
+    """Get a short forecast for a location."""
+    return {"location": location, "days": [{"day": i + 1, "high": 70 + i, "conditions": "Clear"} for i in range(days)]}
+
+
+def add(a: float, b: float) -> float:
+    """Add two numbers."""
+    return a + b
+
+
+def multiply(a: float, b: float) -> float:
+    """Multiply two numbers."""
+    return a * b
+
+
+def chat_client() -> Any:
+    """The model client chosen from the environment (see the module docstring)."""
+    if os.environ.get("AZURE_OPENAI_ENDPOINT") or os.environ.get("OPENAI_API_KEY"):
+        from agent_framework.openai import OpenAIChatCompletionClient
+
+        if os.environ.get("AZURE_OPENAI_ENDPOINT") and not os.environ.get("AZURE_OPENAI_API_KEY"):
+            from azure.identity import DefaultAzureCredential
+
+            return OpenAIChatCompletionClient(credential=DefaultAzureCredential())
+        return OpenAIChatCompletionClient()
+    from durableagent.testing.offline_model import OfflineChatClient
+
+    return OfflineChatClient()
+
+
+client = chat_client()
+
+weather_agent = Agent(
+    client,
+    name="WeatherAgent",
+    instructions="You are a helpful weather assistant. Use your tools to answer questions about the weather.",
+    tools=[get_weather, get_forecast],
+)
+
+math_agent = Agent(
+    client,
+    name="MathAgent",
+    instructions="You are a careful math assistant. Use your tools for arithmetic.",
+    tools=[add, multiply],
+)
+
+app = AgentFunctionApp(agents=[weather_agent, math_agent])

@@ -1,0 +1,106 @@
+"""``AgentFunctionApp``: a Durable Functions app that serves Agent Framework agents.
+
+One line turns agents into an app: ``app = AgentFunctionApp(agents=[agent])``. It registers the
+HTTP routes of openapi.yaml once (they are generic over ``{agentName}``) and one durable entity per
+agent (``entity_name`` = the agent's name; one entity instance per session). Being a ``df.DFApp``,
+it takes any other function too (``@app.route``, ``@app.timer_trigger``, orchestrations, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+from agent_framework import SupportsAgentRun
+
+from durableagent.callbacks import AgentResponseCallbackProtocol
+from durableagent.config import AppOptions
+from durableagent.conversation.base import ConversationStore
+from durableagent.entity.agent_call import CallSettings, install_history_provider
+from durableagent.entity.history import HistoryCache
+from durableagent.entity.operations import SessionEntity
+from durableagent.entity.turn import AgentRegistration, TurnRunner
+from durableagent.entity_function import make_entity_function
+from durableagent.http.registration import register_routes
+from durableagent.runtime import StoreHolder
+from durableagent.session_id import is_identifier
+
+logger = logging.getLogger("durableagent.app")
+
+
+class AgentFunctionApp(df.DFApp):
+    """A Durable Functions app whose agents each get a session entity and the HTTP API of openapi.yaml."""
+
+    def __init__(
+        self,
+        agents: Iterable[SupportsAgentRun] | None = None,
+        http_auth_level: func.AuthLevel = func.AuthLevel.ANONYMOUS,
+        enable_health_check: bool = True,
+        default_callback: AgentResponseCallbackProtocol | None = None,
+        *,
+        options: AppOptions | None = None,
+        conversation_store: ConversationStore | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(http_auth_level=http_auth_level, **kwargs)
+        self.options = options or AppOptions()
+        self.default_callback = default_callback
+        self.enable_health_check = enable_health_check
+        self._registrations: dict[str, AgentRegistration] = {}
+        self._entities: dict[str, SessionEntity] = {}
+        self._history = HistoryCache()
+        self.stores = StoreHolder(conversation_store)
+        register_routes(self, http_auth_level=http_auth_level, health=enable_health_check)
+        for agent in agents or ():
+            self.add_agent(agent)
+
+    @property
+    def agents(self) -> dict[str, SupportsAgentRun]:
+        """The registered agents by name."""
+        return {reg.name: reg.agent for reg in self._registrations.values()}
+
+    def add_agent(self, agent: SupportsAgentRun, callback: AgentResponseCallbackProtocol | None = None) -> None:
+        """Register ``agent``: its session entity, reachable at ``/agents/{agent.name}/...``.
+
+        Raises ``ValueError`` when the agent has no valid name or an agent with the same name
+        (compared case-insensitively, as Durable entity names are) is already registered.
+        """
+        name = getattr(agent, "name", None)
+        if not name:
+            raise ValueError("the agent has no name; give it one (Agent(..., name='WeatherAgent'))")
+        if not is_identifier(name):
+            raise ValueError(f"agent name {name!r} must match [A-Za-z0-9_-]{{1,128}}")
+        if name.lower() in self._registrations:
+            raise ValueError(f"an agent named {name!r} is already registered (names are case-insensitive)")
+        registration = AgentRegistration(
+            name=name,
+            agent=agent,
+            callback=callback or self.default_callback,
+            uses_provider=install_history_provider(agent),
+            allowed_roles=frozenset(self.options.allowed_roles),
+            max_attempts=self.options.max_attempts,
+            call=CallSettings(timeout=self.options.model_timeout, transient_retries=self.options.transient_retries),
+        )
+        self._registrations[name.lower()] = registration
+        entity_function = make_entity_function(lambda: self._entity(name))
+        entity_function.__name__ = f"entity_{name.replace('-', '_')}"
+        self.function_name(f"entity_{name.replace('-', '_')}")(
+            self.entity_trigger(context_name="context", entity_name=name)(entity_function)
+        )
+        logger.info("registered agent %s", name)
+
+    def registration(self, name: str) -> AgentRegistration | None:
+        """The agent registered under ``name`` (case-insensitive), if any."""
+        return self._registrations.get(name.lower())
+
+    def _entity(self, name: str) -> SessionEntity:
+        entity = self._entities.get(name.lower())
+        if entity is None:
+            registration = self._registrations[name.lower()]
+            runner = TurnRunner(registration, self.stores.store(), self._history)
+            entity = SessionEntity(runner, type(registration.agent).__name__)
+            self._entities[name.lower()] = entity
+        return entity

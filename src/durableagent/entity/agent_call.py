@@ -1,0 +1,131 @@
+"""One call of the agent for a turn: history in, response out, callbacks on the way.
+
+The agent is called exactly once per attempt. Streaming is used only when a callback wants
+updates, and a streaming failure is a failed call: it is never retried as a second, non-streaming
+call (that would run the model and its tools twice). Transient upstream failures are retried a
+bounded number of times with backoff before the turn fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent_framework import AgentResponse, AgentSession, HistoryProvider, Message, SupportsAgentRun
+
+from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackProtocol
+from durableagent.contract.problems import UpstreamUnavailable
+from durableagent.entity.failures import classify
+from durableagent.entity.history import SOURCE_ID, STATE_HISTORY, STATE_NEW, DurableHistoryProvider
+
+logger = logging.getLogger("durableagent.turn")
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """Per-agent knobs of a turn."""
+
+    timeout: float = 120.0
+    transient_retries: int = 2
+    retry_backoff: float = 0.5
+
+
+@dataclass
+class CallResult:
+    response: AgentResponse
+    new_messages: list[Message] = field(default_factory=list)
+
+
+def install_history_provider(agent: Any) -> bool:
+    """Give ``agent`` our history provider unless it already loads history of its own.
+
+    Returns whether the agent now takes its history from durableagent's transcript.
+    """
+    providers = getattr(agent, "context_providers", None)
+    if not isinstance(providers, list):
+        return False
+    if any(isinstance(p, DurableHistoryProvider) for p in providers):
+        return True
+    if any(isinstance(p, HistoryProvider) and p.load_messages for p in providers):
+        logger.info("agent %s has its own history provider; durableagent will not inject one",
+                    getattr(agent, "name", "?"))
+        return False
+    providers.append(DurableHistoryProvider())
+    return True
+
+
+async def _callback(callback: AgentResponseCallbackProtocol | None, method: str, *args: Any) -> None:
+    fn = getattr(callback, method, None) if callback is not None else None
+    if fn is None:
+        return
+    try:
+        await fn(*args)
+    except Exception as exc:  # a callback never fails the turn
+        logger.warning("callback %s failed (%s); ignored", method, type(exc).__name__)
+
+
+async def _call_once(
+    agent: SupportsAgentRun,
+    user: Message,
+    history: Sequence[Message],
+    session_id: str,
+    options: dict[str, Any],
+    uses_provider: bool,
+    callback: AgentResponseCallbackProtocol | None,
+    context: AgentCallbackContext,
+) -> CallResult:
+    if uses_provider:
+        session = AgentSession(session_id=session_id)
+        state: dict[str, Any] = {STATE_HISTORY: history}
+        session.state[SOURCE_ID] = state
+        inputs: list[Message] = [user]
+    else:
+        session, state, inputs = None, {}, [*history, user]
+    streaming = callback is not None and hasattr(callback, "on_streaming_response_update")
+    if streaming:
+        stream: Any = agent.run(inputs, stream=True, session=session, options=options)  # type: ignore[call-overload]
+        async for update in stream:
+            await _callback(callback, "on_streaming_response_update", update, context)
+        response: AgentResponse = await stream.get_final_response()
+    else:
+        response = await agent.run(inputs, session=session, options=options)  # type: ignore[call-overload]
+    new = list(state.get(STATE_NEW, ())) if uses_provider else [user, *response.messages]
+    return CallResult(response=response, new_messages=new)
+
+
+async def call_agent(
+    agent: SupportsAgentRun,
+    user: Message,
+    history: Sequence[Message],
+    *,
+    session_id: str,
+    options: dict[str, Any],
+    uses_provider: bool,
+    callback: AgentResponseCallbackProtocol | None,
+    context: AgentCallbackContext,
+    settings: CallSettings,
+) -> CallResult:
+    """Run the agent for one turn; raises the last failure after bounded retries of 503-like failures.
+
+    Timeouts are not retried here: a turn that already waited ``settings.timeout`` fails with 504.
+    """
+    attempt = 0
+    while True:
+        try:
+            result = await asyncio.wait_for(
+                _call_once(agent, user, history, session_id, options, uses_provider, callback, context),
+                settings.timeout,
+            )
+        except Exception as exc:
+            if not isinstance(classify(exc), UpstreamUnavailable) or attempt >= settings.transient_retries:
+                raise
+            attempt += 1
+            logger.warning("transient model failure (%s) for %s; retry %d", type(exc).__name__,
+                           context.correlation_id, attempt)
+            await asyncio.sleep(settings.retry_backoff * 2 ** (attempt - 1))
+            continue
+        await _callback(callback, "on_agent_response", result.response, context)
+        return result

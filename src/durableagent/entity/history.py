@@ -1,0 +1,118 @@
+"""The session history an agent sees: a history provider that only appends, and a per-process cache.
+
+Why our own provider: Agent Framework's ``InMemoryHistoryProvider`` keeps the history inside the
+session and, on every turn, hashes every stored message to find the new ones
+(``filter_new_messages``), so a turn costs O(history). Ours hands the agent the committed history
+of the session and collects only the turn's new messages; the turn logic then persists exactly
+those, once, in the transcript store.
+
+Why a cache: loading and deserializing a long transcript on every turn would also be O(history).
+The cache keeps the model-facing messages of recently active sessions, keyed by session
+incarnation and validated by turn count: a cached history is used only when it covers exactly the
+committed turns, so a batch the host did not commit (or another process's turns) forces a reload.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent_framework import AgentResponse, HistoryProvider, Message
+
+from durableagent.conversation.base import ConversationStore, SessionRef, TurnRecord
+
+SOURCE_ID = "durableagent"
+STATE_HISTORY = "history"
+STATE_NEW = "new"
+
+
+class DurableHistoryProvider(HistoryProvider):
+    """Supplies ``state["history"]`` to the agent and collects the run's new messages in ``state["new"]``.
+
+    Stateless (one instance serves every session); the per-turn state lives in the
+    ``AgentSession.state[SOURCE_ID]`` dict the turn logic prepares.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(SOURCE_ID)
+
+    async def get_messages(
+        self, session_id: str | None, *, state: dict[str, Any] | None = None, **kwargs: Any
+    ) -> list[Message]:
+        return list(state.get(STATE_HISTORY, ())) if state is not None else []
+
+    async def save_messages(
+        self, session_id: str | None, messages: Sequence[Message], *, state: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if state is not None:
+            state.setdefault(STATE_NEW, []).extend(messages)
+
+
+def turn_messages(record: TurnRecord) -> list[Message]:
+    """What a committed turn contributes to the model's history (nothing for a failed turn)."""
+    if record.error is not None or record.reply is None:
+        return []
+    return [Message.from_dict(record.user), *AgentResponse.from_dict(record.reply).messages]
+
+
+@dataclass
+class _Entry:
+    turns: int
+    messages: list[Message] = field(default_factory=list)
+
+
+class HistoryCache:
+    """LRU of model-facing histories, bounded by session count and total message count."""
+
+    def __init__(self, max_sessions: int = 256, max_messages: int = 200_000) -> None:
+        self._entries: OrderedDict[SessionRef, _Entry] = OrderedDict()
+        self._max_sessions = max_sessions
+        self._max_messages = max_messages
+        self._messages = 0
+
+    async def history(self, store: ConversationStore, ref: SessionRef, turns: int) -> list[Message]:
+        """The model-facing messages of turns 1..``turns`` of ``ref`` (from cache, else from the store)."""
+        entry = self._entries.get(ref)
+        if entry is not None and entry.turns == turns:
+            self._entries.move_to_end(ref)
+            return entry.messages
+        messages: list[Message] = []
+        if turns > 0:
+            records = await store.load_turns(ref, 1, turns)
+            if len(records) != turns:
+                raise RuntimeError(f"transcript of session incarnation {ref.incarnation} has gaps")
+            for record in records:
+                messages.extend(turn_messages(record))
+        self._put(ref, _Entry(turns, messages))
+        return messages
+
+    def advance(self, ref: SessionRef, turns: int, new_messages: Sequence[Message]) -> None:
+        """Record that turn ``turns`` added ``new_messages`` (call after the turn is written)."""
+        entry = self._entries.get(ref)
+        if entry is None or entry.turns != turns - 1:
+            self.forget(ref)
+            return
+        entry.turns = turns
+        entry.messages.extend(new_messages)
+        self._messages += len(new_messages)
+        self._entries.move_to_end(ref)
+        self._trim()
+
+    def forget(self, ref: SessionRef) -> None:
+        entry = self._entries.pop(ref, None)
+        if entry is not None:
+            self._messages -= len(entry.messages)
+
+    def _put(self, ref: SessionRef, entry: _Entry) -> None:
+        self.forget(ref)
+        self._entries[ref] = entry
+        self._messages += len(entry.messages)
+        self._trim()
+
+    def _trim(self) -> None:
+        while self._entries and (len(self._entries) > self._max_sessions or self._messages > self._max_messages):
+            _, old = self._entries.popitem(last=False)
+            self._messages -= len(old.messages)

@@ -1,0 +1,84 @@
+"""The ``run_agent`` operation's input, and the fingerprint that makes retries idempotent.
+
+The HTTP route and the entity compute the same fingerprint (a SHA-256 of the canonical JSON of
+what the turn means: message, role, tool switch, response schema), so a retried request with the
+same ``Idempotency-Key`` is recognized, and a different request reusing the key is refused (422).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+def new_correlation_id() -> str:
+    """A server-generated request id (128 random bits, hex)."""
+    return secrets.token_hex(16)
+
+
+def fingerprint(message: str, role: str, enable_tool_calls: bool, response_schema: Any) -> str:
+    """SHA-256 of the request's meaning; independent of key order and whitespace."""
+    canonical = json.dumps(
+        {"message": message, "role": role, "tools": enable_tool_calls, "schema": response_schema},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RunOperation:
+    """One turn request as the entity receives it."""
+
+    correlation_id: str
+    message: str
+    role: str = "user"
+    enable_tool_calls: bool = True
+    response_schema: Mapping[str, Any] | None = None
+    if_match: str | None = None
+    nonce: str = ""
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            fp = fingerprint(self.message, self.role, self.enable_tool_calls, self.response_schema)
+            object.__setattr__(self, "fingerprint", fp)
+        if not self.nonce:
+            object.__setattr__(self, "nonce", secrets.token_hex(8))
+
+    def to_input(self) -> dict[str, Any]:
+        """The JSON the HTTP route signals the entity with."""
+        return {
+            "correlationId": self.correlation_id,
+            "message": self.message,
+            "role": self.role,
+            "enable_tool_calls": self.enable_tool_calls,
+            "response_schema": self.response_schema,
+            "if_match": self.if_match,
+            "nonce": self.nonce,
+            "fingerprint": self.fingerprint,
+        }
+
+    @staticmethod
+    def from_input(value: Any) -> RunOperation:
+        """Parse an entity input: the dict above, or a plain string taken as the message."""
+        if isinstance(value, str):
+            return RunOperation(correlation_id=new_correlation_id(), message=value)
+        if not isinstance(value, Mapping) or not isinstance(value.get("message"), str):
+            raise ValueError("run_agent expects {'message': str, ...} or a plain string")
+        schema = value.get("response_schema")
+        return RunOperation(
+            correlation_id=str(value.get("correlationId") or value.get("correlation_id") or new_correlation_id()),
+            message=value["message"],
+            role=str(value.get("role") or "user"),
+            enable_tool_calls=value.get("enable_tool_calls") is not False,
+            response_schema=schema if isinstance(schema, Mapping) else None,
+            if_match=value.get("if_match"),
+            nonce=str(value.get("nonce") or ""),
+            fingerprint=str(value.get("fingerprint") or ""),
+        )

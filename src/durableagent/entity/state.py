@@ -1,0 +1,146 @@
+"""``AgentState``: a session's conversation as Agent Framework ``Message``s and ``AgentResponse``s.
+
+This is the seed's public state class, on today's types (``ChatMessage`` is now ``Message``,
+``AgentRunResponse`` is ``AgentResponse``). Messages are stored with the framework's own
+``to_dict()``/``from_dict()``; each assistant message carries the full agent response (tool calls,
+usage) in ``additional_properties["agent_response"]``.
+
+Versioning: ``get_state()`` writes ``schema_version`` 2. ``restore_state()`` migrates version-less
+state (the 0.0.2b1 shape, whose messages used the beta's ``ChatMessage`` serialization) and refuses
+any other version with :class:`UnsupportedStateVersionError` instead of wiping it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from agent_framework import AgentResponse, Message
+
+from durableagent.entity.legacy import legacy_message
+
+STATE_SCHEMA_VERSION = 2
+
+
+class UnsupportedStateVersionError(ValueError):
+    """Stored state has a schema version this release does not know; it is left untouched."""
+
+    def __init__(self, version: object) -> None:
+        super().__init__(f"unsupported state schema_version {version!r}; this release reads versions 1 and 2")
+        self.version = version
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with a ``Z`` suffix."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class AgentState:
+    """The conversation of one session, in the framework's own types."""
+
+    def __init__(self) -> None:
+        self.conversation_history: list[Message] = []
+        self.last_response: str | None = None
+        self.message_count = 0
+
+    def add_user_message(
+        self, content: str, correlation_id: str, role: str = "user", *, timestamp: str | None = None
+    ) -> Message:
+        """Append the user's (or an allowed ``system``) message of a turn."""
+        self.message_count += 1
+        message = Message(
+            role=role,
+            contents=[content],
+            additional_properties={
+                "timestamp": timestamp or utc_now(),
+                "correlation_id": correlation_id,
+                "turn": self.message_count,
+            },
+        )
+        self.conversation_history.append(message)
+        return message
+
+    def add_assistant_message(
+        self,
+        content: str,
+        agent_response: AgentResponse,
+        *,
+        correlation_id: str | None = None,
+        timestamp: str | None = None,
+    ) -> Message:
+        """Append the agent's reply, keeping the whole ``AgentResponse`` with it."""
+        message = Message(
+            role="assistant",
+            contents=[content],
+            additional_properties={
+                "timestamp": timestamp or utc_now(),
+                "correlation_id": correlation_id,
+                "turn": self.message_count,
+                "agent_response": agent_response.to_dict(),
+            },
+        )
+        self.conversation_history.append(message)
+        self.last_response = content
+        return message
+
+    def add_error(self, problem: Mapping[str, Any], *, correlation_id: str, timestamp: str | None = None) -> Message:
+        """Record a failed turn: kept in history for readers, never sent to the model again."""
+        message = Message(
+            role="assistant",
+            contents=[""],
+            additional_properties={
+                "timestamp": timestamp or utc_now(),
+                "correlation_id": correlation_id,
+                "turn": self.message_count,
+                "error": {k: problem[k] for k in ("type", "title", "status") if k in problem},
+            },
+        )
+        self.conversation_history.append(message)
+        return message
+
+    def get_state(self) -> dict[str, Any]:
+        """The serialized state: messages through the framework's ``to_dict()``."""
+        return {
+            "schema_version": STATE_SCHEMA_VERSION,
+            "conversation_history": [m.to_dict() for m in self.conversation_history],
+            "last_response": self.last_response,
+            "message_count": self.message_count,
+        }
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Load a serialized state, migrating the version-less 0.0.2b1 shape."""
+        version = state.get("schema_version", state.get("schemaVersion"))
+        if version is None:
+            history = [legacy_message(m) for m in state.get("conversation_history") or []]
+        elif version in (STATE_SCHEMA_VERSION, str(STATE_SCHEMA_VERSION)):
+            history = [Message.from_dict(m) for m in state.get("conversation_history") or []]
+        else:
+            raise UnsupportedStateVersionError(version)
+        self.conversation_history = history
+        self.message_count = sum(1 for m in history if m.role in ("user", "system"))
+        replies = [m for m in history if m.role == "assistant" and not m.additional_properties.get("error")]
+        self.last_response = state.get("last_response") or (replies[-1].text if replies else None)
+
+    def reset(self) -> None:
+        self.conversation_history = []
+        self.last_response = None
+        self.message_count = 0
+
+    def model_messages(self) -> list[Message]:
+        """What the model is sent: every turn except failed ones (their user message included)."""
+        failed = {
+            m.additional_properties.get("turn")
+            for m in self.conversation_history
+            if m.additional_properties.get("error")
+        }
+        out: list[Message] = []
+        for message in self.conversation_history:
+            if message.additional_properties.get("turn") in failed:
+                continue
+            response = message.additional_properties.get("agent_response")
+            if message.role == "assistant" and isinstance(response, Mapping):
+                out.extend(AgentResponse.from_dict(dict(response)).messages)
+            else:
+                out.append(message)
+        return out
