@@ -26,7 +26,10 @@ def get_weather(location: str) -> dict[str, Any]:
 
 def get_forecast(location: str, days: int = 3) -> dict[str, Any]:
     """Get a short forecast for a location."""
-    return {"location": location, "days": [{"day": i + 1, "high": 70 + i, "conditions": "Clear"} for i in range(days)]}
+    return {
+        "location": location,
+        "days": [{"day": i + 1, "high": 70 + i, "conditions": "Clear"} for i in range(days)],
+    }
 
 
 def add(a: float, b: float) -> float:

@@ -62,7 +62,9 @@ class AgentFunctionApp(df.DFApp):
         """The registered agents by name."""
         return {reg.name: reg.agent for reg in self._registrations.values()}
 
-    def add_agent(self, agent: SupportsAgentRun, callback: AgentResponseCallbackProtocol | None = None) -> None:
+    def add_agent(
+        self, agent: SupportsAgentRun, callback: AgentResponseCallbackProtocol | None = None
+    ) -> None:
         """Register ``agent``: its session entity, reachable at ``/agents/{agent.name}/...``.
 
         Raises ``ValueError`` when the agent has no valid name or an agent with the same name
@@ -82,7 +84,9 @@ class AgentFunctionApp(df.DFApp):
             uses_provider=install_history_provider(agent),
             allowed_roles=frozenset(self.options.allowed_roles),
             max_attempts=self.options.max_attempts,
-            call=CallSettings(timeout=self.options.model_timeout, transient_retries=self.options.transient_retries),
+            call=CallSettings(
+                timeout=self.options.model_timeout, transient_retries=self.options.transient_retries
+            ),
         )
         self._registrations[name.lower()] = registration
         entity_function = make_entity_function(lambda: self._entity(name))

@@ -35,9 +35,15 @@ def test_calls_a_tool_named_in_the_message_and_reports_the_result() -> None:
 
 
 def test_structured_output_follows_the_schema() -> None:
-    schema = {"type": "object", "properties": {"city": {"type": "string"}, "n": {"type": "integer"},
-                                               "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2}},
-              "required": ["city", "n"]}
+    schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "n": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
+        },
+        "required": ["city", "n"],
+    }
     reply = run_sync(_agent().run("3 days in Rome", options={"response_format": schema}))
     assert json.loads(reply.text) == {"city": "Rome", "n": 3, "tags": ["Rome", "Rome"]}
 
@@ -49,7 +55,8 @@ def test_streams_word_by_word() -> None:
         return chunks, (await stream.get_final_response()).text
 
     chunks, final = run_sync(collect())
-    assert "".join(chunks) == final and len([c for c in chunks if c]) > 3
+    assert "".join(chunks) == final
+    assert len([c for c in chunks if c]) > 3
 
 
 def test_faults_only_when_enabled() -> None:

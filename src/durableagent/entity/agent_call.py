@@ -50,8 +50,10 @@ def install_history_provider(agent: Any) -> bool:
     if any(isinstance(p, DurableHistoryProvider) for p in providers):
         return True
     if any(isinstance(p, HistoryProvider) and p.load_messages for p in providers):
-        logger.info("agent %s has its own history provider; durableagent will not inject one",
-                    getattr(agent, "name", "?"))
+        logger.info(
+            "agent %s has its own history provider; durableagent will not inject one",
+            getattr(agent, "name", "?"),
+        )
         return False
     providers.append(DurableHistoryProvider())
     return True
@@ -63,7 +65,7 @@ async def _callback(callback: AgentResponseCallbackProtocol | None, method: str,
         return
     try:
         await fn(*args)
-    except Exception as exc:  # a callback never fails the turn
+    except Exception as exc:  # noqa: BLE001 - a callback never fails the turn, whatever it raises
         logger.warning("callback %s failed (%s); ignored", method, type(exc).__name__)
 
 
@@ -123,8 +125,12 @@ async def call_agent(
             if not isinstance(classify(exc), UpstreamUnavailable) or attempt >= settings.transient_retries:
                 raise
             attempt += 1
-            logger.warning("transient model failure (%s) for %s; retry %d", type(exc).__name__,
-                           context.correlation_id, attempt)
+            logger.warning(
+                "transient model failure (%s) for %s; retry %d",
+                type(exc).__name__,
+                context.correlation_id,
+                attempt,
+            )
             await asyncio.sleep(settings.retry_backoff * 2 ** (attempt - 1))
             continue
         await _callback(callback, "on_agent_response", result.response, context)

@@ -84,7 +84,9 @@ def classify(exc: BaseException) -> Problem:
     for current in _chain(exc):
         name = type(current).__name__
         if isinstance(current, (asyncio.TimeoutError, TimeoutError)) or "Timeout" in name:
-            return UpstreamTimeout("The model service did not answer in time. The turn was not recorded; retry it.")
+            return UpstreamTimeout(
+                "The model service did not answer in time. The turn was not recorded; retry it."
+            )
         status = _status_of(current)
         if status == 429 or (status is not None and status >= 500) or name in _CONNECTION_NAMES:
             return UpstreamUnavailable(

@@ -44,7 +44,11 @@ class DurableHistoryProvider(HistoryProvider):
         return list(state.get(STATE_HISTORY, ())) if state is not None else []
 
     async def save_messages(
-        self, session_id: str | None, messages: Sequence[Message], *, state: dict[str, Any] | None = None,
+        self,
+        session_id: str | None,
+        messages: Sequence[Message],
+        *,
+        state: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         if state is not None:
@@ -113,6 +117,8 @@ class HistoryCache:
         self._trim()
 
     def _trim(self) -> None:
-        while self._entries and (len(self._entries) > self._max_sessions or self._messages > self._max_messages):
+        while self._entries and (
+            len(self._entries) > self._max_sessions or self._messages > self._max_messages
+        ):
             _, old = self._entries.popitem(last=False)
             self._messages -= len(old.messages)

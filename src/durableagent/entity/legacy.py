@@ -33,7 +33,9 @@ def _content(data: Any) -> Content | None:
         return Content.from_text(str(data.get("text", "")))
     if kind == "function_call":
         return Content.from_function_call(
-            call_id=str(data.get("call_id", "")), name=str(data.get("name", "")), arguments=data.get("arguments")
+            call_id=str(data.get("call_id", "")),
+            name=str(data.get("name", "")),
+            arguments=data.get("arguments"),
         )
     if kind == "function_result":
         return Content.from_function_result(call_id=str(data.get("call_id", "")), result=data.get("result"))

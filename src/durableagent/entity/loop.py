@@ -85,7 +85,7 @@ async def run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def shutdown(timeout: float = 5.0) -> None:
-    """Stop the agent loop (tests and graceful exits only); a later call to :func:`agent_loop` starts a new one."""
+    """Stop the agent loop (tests and graceful exits); a later :func:`agent_loop` starts a new one."""
     global _loop, _thread
     with _lock:
         loop, thread = _loop, _thread

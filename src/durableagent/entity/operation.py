@@ -73,7 +73,9 @@ class RunOperation:
             raise ValueError("run_agent expects {'message': str, ...} or a plain string")
         schema = value.get("response_schema")
         return RunOperation(
-            correlation_id=str(value.get("correlationId") or value.get("correlation_id") or new_correlation_id()),
+            correlation_id=str(
+                value.get("correlationId") or value.get("correlation_id") or new_correlation_id()
+            ),
             message=value["message"],
             role=str(value.get("role") or "user"),
             enable_tool_calls=value.get("enable_tool_calls") is not False,

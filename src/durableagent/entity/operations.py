@@ -43,7 +43,9 @@ class SessionEntity:
             return (state if record is None else record.to_state()), await self.get_state(record)
         if name == "reset":
             await self.runner.store.drop_session(self.runner.reg.name, session)
-            record = await self.load(state, session) if state is not None and not is_legacy_state(state) else None
+            record = (
+                await self.load(state, session) if state is not None and not is_legacy_state(state) else None
+            )
             if record is not None:
                 self.runner.cache.forget(SessionRef(record.agent, record.session, record.incarnation))
             return DELETE, {"status": "reset"}
@@ -73,13 +75,16 @@ class SessionEntity:
         if record is not None and record.turns:
             ref = SessionRef(record.agent, record.session, record.incarnation)
             for turn in await self.runner.store.load_turns(ref, 1, record.turns):
-                state.add_user_message(_text(turn.user), turn.request_id, turn.role, timestamp=turn.started_at)
+                state.add_user_message(
+                    _text(turn.user), turn.request_id, turn.role, timestamp=turn.started_at
+                )
                 if turn.error is not None:
                     state.add_error(turn.error, correlation_id=turn.request_id, timestamp=turn.completed_at)
                 elif turn.reply is not None:
                     response = AgentResponse.from_dict(turn.reply)
-                    state.add_assistant_message(response.text, response, correlation_id=turn.request_id,
-                                                timestamp=turn.completed_at)
+                    state.add_assistant_message(
+                        response.text, response, correlation_id=turn.request_id, timestamp=turn.completed_at
+                    )
         return {**state.get_state(), "agent_type": self.agent_type}
 
 
@@ -94,12 +99,23 @@ def turns_from_state(state: AgentState) -> list[TurnRecord]:
         props = message.additional_properties
         if message.role in ("user", "system"):
             stamp = str(props.get("timestamp") or utc_now())
-            turns.append(TurnRecord(
-                turn=len(turns) + 1, request_id=str(props.get("correlation_id") or new_correlation_id()),
-                role=message.role, user={"type": "message", "role": message.role,
-                                         "contents": [{"type": "text", "text": message.text}]},
-                reply=None, value=None, error=None, started_at=stamp, completed_at=stamp,
-            ))
+            turns.append(
+                TurnRecord(
+                    turn=len(turns) + 1,
+                    request_id=str(props.get("correlation_id") or new_correlation_id()),
+                    role=message.role,
+                    user={
+                        "type": "message",
+                        "role": message.role,
+                        "contents": [{"type": "text", "text": message.text}],
+                    },
+                    reply=None,
+                    value=None,
+                    error=None,
+                    started_at=stamp,
+                    completed_at=stamp,
+                )
+            )
         elif message.role == "assistant" and turns and turns[-1].reply is None and turns[-1].error is None:
             response = props.get("agent_response")
             last = turns[-1]
@@ -107,6 +123,9 @@ def turns_from_state(state: AgentState) -> list[TurnRecord]:
             if isinstance(props.get("error"), Mapping):
                 last.error = dict(props["error"])
             else:
-                last.reply = dict(response) if isinstance(response, Mapping) else AgentResponse(
-                    messages=[message]).to_dict()
+                last.reply = (
+                    dict(response)
+                    if isinstance(response, Mapping)
+                    else AgentResponse(messages=[message]).to_dict()
+                )
     return turns

@@ -41,7 +41,9 @@ def run_result(record: TurnRecord, session: str, structured: bool) -> dict[str, 
 
 def _user_text(record: TurnRecord) -> str:
     contents = record.user.get("contents") or []
-    return "".join(str(c.get("text", "")) for c in contents if isinstance(c, dict) and c.get("type") == "text")
+    return "".join(
+        str(c.get("text", "")) for c in contents if isinstance(c, dict) and c.get("type") == "text"
+    )
 
 
 def problem_record(problem: Problem) -> dict[str, Any]:

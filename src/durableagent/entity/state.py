@@ -84,7 +84,9 @@ class AgentState:
         self.last_response = content
         return message
 
-    def add_error(self, problem: Mapping[str, Any], *, correlation_id: str, timestamp: str | None = None) -> Message:
+    def add_error(
+        self, problem: Mapping[str, Any], *, correlation_id: str, timestamp: str | None = None
+    ) -> Message:
         """Record a failed turn: kept in history for readers, never sent to the model again."""
         message = Message(
             role="assistant",

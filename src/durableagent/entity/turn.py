@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jsonschema
@@ -56,20 +56,36 @@ class AgentRegistration:
     uses_provider: bool = False
     allowed_roles: frozenset[str] = frozenset({"user"})
     max_attempts: int = 3
-    call: CallSettings = CallSettings()
+    call: CallSettings = field(default_factory=CallSettings)
 
 
-def _entry(op: RunOperation, status: int, *, turn: int | None, retryable: bool,
-           reply: dict[str, Any] | None = None, problem: Problem | None = None) -> dict[str, Any]:
-    return {"fp": op.fingerprint, "status": status, "turn": turn, "retryable": retryable, "nonce": op.nonce,
-            "reply": reply, "problem": problem_record(problem) if problem is not None else None}
+def _entry(
+    op: RunOperation,
+    status: int,
+    *,
+    turn: int | None,
+    retryable: bool,
+    reply: dict[str, Any] | None = None,
+    problem: Problem | None = None,
+) -> dict[str, Any]:
+    return {
+        "fp": op.fingerprint,
+        "status": status,
+        "turn": turn,
+        "retryable": retryable,
+        "nonce": op.nonce,
+        "reply": reply,
+        "problem": problem_record(problem) if problem is not None else None,
+    }
 
 
 def _structured(record_value: Any, schema: Any) -> tuple[Any, Problem | None]:
     try:
         jsonschema.Draft202012Validator(schema).validate(record_value)
     except jsonschema.ValidationError:
-        return None, StructuredOutputInvalid("The agent's reply does not match the requested response_schema.")
+        return None, StructuredOutputInvalid(
+            "The agent's reply does not match the requested response_schema."
+        )
     return record_value, None
 
 
@@ -86,21 +102,30 @@ def _parse_value(response: Any) -> Any:
 class TurnRunner:
     """Runs ``run_agent`` operations for one agent."""
 
-    def __init__(self, registration: AgentRegistration, store: ConversationStore, cache: HistoryCache) -> None:
+    def __init__(
+        self, registration: AgentRegistration, store: ConversationStore, cache: HistoryCache
+    ) -> None:
         self.reg = registration
         self.store = store
         self.cache = cache
 
-    async def run(self, record: SessionRecord | None, session: str, op: RunOperation) -> tuple[SessionRecord, Any]:
+    async def run(
+        self, record: SessionRecord | None, session: str, op: RunOperation
+    ) -> tuple[SessionRecord, Any]:
         """Apply one ``run_agent`` operation; returns the new record and the operation's result."""
         record = replace(record) if record is not None else SessionRecord.new(self.reg.name, session)
         try:
             return await self._run(record, session, op)
         except StoreUnavailableError:
-            logger.warning("conversation store unavailable during turn %s of %s", op.correlation_id, self.reg.name)
-            problem = StoreUnavailable("The conversation store is temporarily unavailable; retry the request.",
-                                       retry_after=5)
-            return self._remember(record, op, _entry(op, problem.status, turn=None, retryable=True, problem=problem))
+            logger.warning(
+                "conversation store unavailable during turn %s of %s", op.correlation_id, self.reg.name
+            )
+            problem = StoreUnavailable(
+                "The conversation store is temporarily unavailable; retry the request.", retry_after=5
+            )
+            return self._remember(
+                record, op, _entry(op, problem.status, turn=None, retryable=True, problem=problem)
+            )
 
     async def _run(self, record: SessionRecord, session: str, op: RunOperation) -> tuple[SessionRecord, Any]:
         record.requests = dict(record.requests)
@@ -109,10 +134,14 @@ class TurnRunner:
             return record, known
         if op.role not in self.reg.allowed_roles:
             problem: Problem = RoleNotAllowed(f"This app does not accept messages with role '{op.role}'.")
-            return self._remember(record, op, _entry(op, problem.status, turn=None, retryable=False, problem=problem))
+            return self._remember(
+                record, op, _entry(op, problem.status, turn=None, retryable=False, problem=problem)
+            )
         if op.if_match is not None and op.if_match != record.etag:
             problem = PreconditionFailed("If-Match does not match the session's current ETag; read it again.")
-            return self._remember(record, op, _entry(op, problem.status, turn=None, retryable=True, problem=problem))
+            return self._remember(
+                record, op, _entry(op, problem.status, turn=None, retryable=True, problem=problem)
+            )
         turn = record.turns + 1
         ref = SessionRef(self.reg.name, session, record.incarnation)
         written = await self.store.get_turn(ref, turn)
@@ -136,7 +165,9 @@ class TurnRunner:
         return self._remember(record, op, entry)
 
     @staticmethod
-    def _remember(record: SessionRecord, op: RunOperation, entry: dict[str, Any]) -> tuple[SessionRecord, Any]:
+    def _remember(
+        record: SessionRecord, op: RunOperation, entry: dict[str, Any]
+    ) -> tuple[SessionRecord, Any]:
         record.remember(op.correlation_id, entry)
         return record, entry
 
@@ -145,9 +176,15 @@ class TurnRunner:
     ) -> tuple[TurnRecord | None, Problem | None]:
         started = utc_now()
         user = Message(role=op.role, contents=[op.message])
+        previous = next(reversed(record.requests), None)
+        if previous is not None and not record.requests[previous].get("retryable"):
+            # committed and final: its ledger row (attempts, "running") has served its purpose
+            await self.store.forget_request(self.reg.name, ref.session, previous)
         attempts = await self.store.begin_attempt(self.reg.name, ref.session, op.correlation_id)
         if attempts > self.reg.max_attempts:
-            logger.error("turn %s of %s poisoned after %d attempts", op.correlation_id, self.reg.name, attempts - 1)
+            logger.error(
+                "turn %s of %s poisoned after %d attempts", op.correlation_id, self.reg.name, attempts - 1
+            )
             poisoned = TurnPoisoned("This turn failed repeatedly while running and was abandoned.")
             return await self._write(ref, op, turn, user, started, None, None, poisoned, []), poisoned
         history = await self.cache.history(self.store, ref, record.turns)
@@ -160,15 +197,27 @@ class TurnRunner:
         crash_point("turn.before_model")
         try:
             result = await call_agent(
-                self.reg.agent, user, history, session_id=f"@{self.reg.name}@{ref.session}", options=options,
-                uses_provider=self.reg.uses_provider, callback=self.reg.callback, context=context,
+                self.reg.agent,
+                user,
+                history,
+                session_id=f"@{self.reg.name}@{ref.session}",
+                options=options,
+                uses_provider=self.reg.uses_provider,
+                callback=self.reg.callback,
+                context=context,
                 settings=self.reg.call,
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - every failure of the agent is classified into a problem
             problem = classify(exc)
-            logger.warning("turn %s of %s failed: %s -> %s", op.correlation_id, self.reg.name,
-                           type(exc).__name__, problem.slug)
-            if is_retryable(problem):
+            logger.warning(
+                "turn %s of %s failed: %s -> %s",
+                op.correlation_id,
+                self.reg.name,
+                type(exc).__name__,
+                problem.slug,
+            )
+            if is_retryable(problem):  # the attempt ended without a crash: it does not count toward poisoning
+                await self.store.forget_request(self.reg.name, ref.session, op.correlation_id)
                 return None, problem
             return await self._write(ref, op, turn, user, started, None, None, problem, []), problem
         crash_point("turn.after_model")
@@ -177,17 +226,32 @@ class TurnRunner:
             value, problem_or_none = _structured(_parse_value(result.response), op.response_schema)
         reply = result.response.to_dict()
         new_messages = result.new_messages if problem_or_none is None else []
-        return await self._write(ref, op, turn, user, started, reply, value, problem_or_none, new_messages), \
-            problem_or_none
+        return await self._write(
+            ref, op, turn, user, started, reply, value, problem_or_none, new_messages
+        ), problem_or_none
 
     async def _write(
-        self, ref: SessionRef, op: RunOperation, turn: int, user: Message, started: str,
-        reply: dict[str, Any] | None, value: Any, problem: Problem | None, new_messages: list[Message],
+        self,
+        ref: SessionRef,
+        op: RunOperation,
+        turn: int,
+        user: Message,
+        started: str,
+        reply: dict[str, Any] | None,
+        value: Any,
+        problem: Problem | None,
+        new_messages: list[Message],
     ) -> TurnRecord:
         """Write turn ``turn`` (idempotently) and extend the cached history with what the model saw."""
         record = TurnRecord(
-            turn=turn, request_id=op.correlation_id, role=op.role, user=user.to_dict(), reply=reply, value=value,
-            error=problem_record(problem) if problem is not None else None, started_at=started,
+            turn=turn,
+            request_id=op.correlation_id,
+            role=op.role,
+            user=user.to_dict(),
+            reply=reply,
+            value=value,
+            error=problem_record(problem) if problem is not None else None,
+            started_at=started,
             completed_at=utc_now(),
         )
         await self.store.append_turn(ref, record)

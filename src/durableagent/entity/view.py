@@ -12,13 +12,18 @@ from typing import Any
 
 from durableagent.conversation.base import TurnRecord
 
-_USAGE = (("input_token_count", "prompt_tokens"), ("output_token_count", "completion_tokens"),
-          ("total_token_count", "total_tokens"))
+_USAGE = (
+    ("input_token_count", "prompt_tokens"),
+    ("output_token_count", "completion_tokens"),
+    ("total_token_count", "total_tokens"),
+)
 
 
 def _texts(message: Mapping[str, Any]) -> str:
     return "".join(
-        str(c.get("text", "")) for c in message.get("contents") or [] if isinstance(c, Mapping) and c.get("type") == "text"
+        str(c.get("text", ""))
+        for c in message.get("contents") or []
+        if isinstance(c, Mapping) and c.get("type") == "text"
     )
 
 
@@ -31,7 +36,8 @@ def _tool_calls(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             call_id = str(content.get("call_id") or "")
             if content.get("type") == "function_call":
                 calls[call_id or f"#{len(calls)}"] = {
-                    "call_id": call_id or None, "name": str(content.get("name", "")),
+                    "call_id": call_id or None,
+                    "name": str(content.get("name", "")),
                     "arguments": _maybe_json(content.get("arguments")),
                 }
             elif content.get("type") == "function_result" and call_id in calls:
@@ -78,10 +84,21 @@ def history_entries(records: Iterable[TurnRecord]) -> list[dict[str, Any]]:
     """Two entries per turn: the user's message, then the reply (or the turn's error)."""
     entries: list[dict[str, Any]] = []
     for record in records:
-        entries.append({"role": record.role, "content": _texts(record.user), "timestamp": record.started_at,
-                        "correlationId": record.request_id, "turn": record.turn})
-        reply: dict[str, Any] = {"role": "assistant", "timestamp": record.completed_at,
-                                 "correlationId": record.request_id, "turn": record.turn}
+        entries.append(
+            {
+                "role": record.role,
+                "content": _texts(record.user),
+                "timestamp": record.started_at,
+                "correlationId": record.request_id,
+                "turn": record.turn,
+            }
+        )
+        reply: dict[str, Any] = {
+            "role": "assistant",
+            "timestamp": record.completed_at,
+            "correlationId": record.request_id,
+            "turn": record.turn,
+        }
         if record.error is not None:
             reply["content"] = ""
             reply["error"] = {k: record.error[k] for k in ("type", "title", "status") if k in record.error}
@@ -89,15 +106,21 @@ def history_entries(records: Iterable[TurnRecord]) -> list[dict[str, Any]]:
                 reply["agent_response"] = agent_response_summary(record)
         else:
             summary = agent_response_summary(record)
-            reply["content"] = json.dumps(record.value, ensure_ascii=False) if record.value is not None \
-                else summary["text"]
+            reply["content"] = (
+                json.dumps(record.value, ensure_ascii=False) if record.value is not None else summary["text"]
+            )
             reply["agent_response"] = summary
         entries.append(reply)
     return entries
 
 
 def conversation(
-    records: Sequence[TurnRecord], *, turns: int, last_response: str | None, agent_type: str, session: str,
+    records: Sequence[TurnRecord],
+    *,
+    turns: int,
+    last_response: str | None,
+    agent_type: str,
+    session: str,
     next_before: int | None = None,
 ) -> dict[str, Any]:
     """The body of ``GET /agents/{name}/{sessionId}`` (seed shape, plus paging fields)."""

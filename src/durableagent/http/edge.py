@@ -44,8 +44,13 @@ def _debug_logs() -> bool:
     return os.environ.get("DURABLEAGENT_DEBUG_LOGS") == "1"
 
 
-async def serve(req: func.HttpRequest, route_segments: int, handler: Handler,
-                context: func.Context | None = None, methods: frozenset[str] = frozenset({"GET"})) -> func.HttpResponse:
+async def serve(
+    req: func.HttpRequest,
+    route_segments: int,
+    handler: Handler,
+    context: func.Context | None = None,
+    methods: frozenset[str] = frozenset({"GET"}),
+) -> func.HttpResponse:
     """Validate ``req`` and run ``handler``; any failure becomes a problem response.
 
     ``methods`` are the ones the spec defines for this function's path: others get 405 at once
@@ -64,12 +69,23 @@ async def serve(req: func.HttpRequest, route_segments: int, handler: Handler,
     except Problem as problem:
         response = problem_response(problem, instance=path)
     except Exception as exc:
-        logger.error("unhandled %s in %s (correlationId=%s)", type(exc).__name__, operation, invocation,
-                     exc_info=exc if _debug_logs() else None)
-        response = problem_response(InternalError("The app failed to handle this request."), instance=path,
-                                    correlationId=invocation)
-    logger.info("%s %s -> %d in %.1f ms", req.method, operation, response.status_code,
-                (time.perf_counter() - started) * 1000)
+        logger.error(
+            "unhandled %s in %s (correlationId=%s)",
+            type(exc).__name__,
+            operation,
+            invocation,
+            exc_info=exc if _debug_logs() else None,
+        )
+        response = problem_response(
+            InternalError("The app failed to handle this request."), instance=path, correlationId=invocation
+        )
+    logger.info(
+        "%s %s -> %d in %.1f ms",
+        req.method,
+        operation,
+        response.status_code,
+        (time.perf_counter() - started) * 1000,
+    )
     return response
 
 

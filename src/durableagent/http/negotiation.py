@@ -59,7 +59,7 @@ def parse_prefer(header: str | None) -> tuple[bool, float | None]:
     respond_async, wait = False, None
     for part in (header or "").split(","):
         token = part.split(";", 1)[0].strip().lower()
-        if token == "respond-async":
+        if token == "respond-async":  # noqa: S105 - a Prefer token, not a secret
             respond_async = True
         elif token.startswith("wait="):
             try:
@@ -73,8 +73,11 @@ def wait_preference(
     headers: Mapping[str, str], query: Mapping[str, Any], body: Mapping[str, Any], cap: float
 ) -> WaitPreference:
     """How long to wait for the reply before answering 202 (see the module docstring for precedence)."""
-    for explicit in (headers.get("x-ms-wait-for-response"), query.get("wait_for_response"),
-                     body.get("wait_for_response")):
+    for explicit in (
+        headers.get("x-ms-wait-for-response"),
+        query.get("wait_for_response"),
+        body.get("wait_for_response"),
+    ):
         decided = parse_bool(explicit)
         if decided is not None:
             return WaitPreference(cap if decided else 0.0, None)

@@ -37,25 +37,29 @@ def register_routes(app: Any, *, http_auth_level: func.AuthLevel, health: bool) 
     @app.function_name("agent_run")
     @app.route(route=ROUTES["agent_run"], methods=None, auth_level=http_auth_level)
     @app.durable_client_input(client_name="client")
-    async def agent_run(req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                        context: func.Context) -> func.HttpResponse:
+    async def agent_run(
+        req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context
+    ) -> func.HttpResponse:
         return await handle_run(app, req, client, context)
 
     @app.function_name("agent_session")
     @app.route(route=ROUTES["agent_session"], methods=None, auth_level=http_auth_level)
     @app.durable_client_input(client_name="client")
-    async def agent_session(req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                            context: func.Context) -> func.HttpResponse:
+    async def agent_session(
+        req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context
+    ) -> func.HttpResponse:
         return await handle_session(app, req, client, context)
 
     @app.function_name("agent_turn")
     @app.route(route=ROUTES["agent_turn"], methods=None, auth_level=http_auth_level)
     @app.durable_client_input(client_name="client")
-    async def agent_turn(req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                         context: func.Context) -> func.HttpResponse:
+    async def agent_turn(
+        req: func.HttpRequest, client: df.DurableOrchestrationClient, context: func.Context
+    ) -> func.HttpResponse:
         return await handle_turn(app, req, client, context)
 
     if health:
+
         @app.function_name("health")
         @app.route(route=ROUTES["health"], methods=None, auth_level=http_auth_level)
         async def health_check(req: func.HttpRequest) -> func.HttpResponse:

@@ -11,16 +11,25 @@ import azure.functions as func
 from durableagent.contract.problems import Problem, render
 
 
-def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> func.HttpResponse:
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
     payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return func.HttpResponse(payload, status_code=status, headers=dict(headers or {}),
-                             mimetype="application/json", charset="utf-8")
+    return func.HttpResponse(
+        payload, status_code=status, headers=dict(headers or {}), mimetype="application/json", charset="utf-8"
+    )
 
 
-def text_response(text: str, status: int = 200, headers: Mapping[str, str] | None = None,
-                  mimetype: str = "text/plain") -> func.HttpResponse:
-    return func.HttpResponse(text.encode("utf-8"), status_code=status, headers=dict(headers or {}),
-                             mimetype=mimetype, charset="utf-8")
+def text_response(
+    text: str, status: int = 200, headers: Mapping[str, str] | None = None, mimetype: str = "text/plain"
+) -> func.HttpResponse:
+    return func.HttpResponse(
+        text.encode("utf-8"),
+        status_code=status,
+        headers=dict(headers or {}),
+        mimetype=mimetype,
+        charset="utf-8",
+    )
 
 
 def bytes_response(body: bytes, mimetype: str, headers: Mapping[str, str] | None = None) -> func.HttpResponse:

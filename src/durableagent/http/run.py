@@ -55,13 +55,18 @@ def turn_location(url: str, agent: str, session: str, correlation_id: str, route
     return f"{base}agents/{agent}/{session}/turns/{correlation_id}"
 
 
-async def handle_run(app: Any, req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                     context: func.Context | None = None) -> func.HttpResponse:
+async def handle_run(
+    app: Any,
+    req: func.HttpRequest,
+    client: df.DurableOrchestrationClient,
+    context: func.Context | None = None,
+) -> func.HttpResponse:
     return await serve(req, 3, lambda v: _run(app, client, req, v), context, frozenset({"POST"}))
 
 
-async def _run(app: Any, client: df.DurableOrchestrationClient, req: func.HttpRequest,
-               v: ValidatedRequest) -> func.HttpResponse:
+async def _run(
+    app: Any, client: df.DurableOrchestrationClient, req: func.HttpRequest, v: ValidatedRequest
+) -> func.HttpResponse:
     agent = agent_name_of(app, v)
     registration = app.registration(agent)
     text_in = v.media_type == "text/plain"
@@ -78,8 +83,11 @@ async def _run(app: Any, client: df.DurableOrchestrationClient, req: func.HttpRe
         raise RoleNotAllowed(f"This app does not accept messages with role '{role}'.")
     preference = wait_preference(v.headers, v.query, body, app.options.wait_timeout)
     op = RunOperation(
-        correlation_id=v.headers.get("idempotency-key") or new_correlation_id(), message=message, role=role,
-        enable_tool_calls=body.get("enable_tool_calls", True) is not False, response_schema=schema,
+        correlation_id=v.headers.get("idempotency-key") or new_correlation_id(),
+        message=message,
+        role=role,
+        enable_tool_calls=body.get("enable_tool_calls", True) is not False,
+        response_schema=schema,
         if_match=v.headers.get("if-match"),
     )
     text_out = wants_text(v.media_type, req.headers.get("accept"))
@@ -99,8 +107,16 @@ async def _run(app: Any, client: df.DurableOrchestrationClient, req: func.HttpRe
     return accepted(req.url, agent, session, op, text_out, preference.applied, route_segments=3)
 
 
-def accepted(url: str, agent: str, session: str, op: RunOperation, text_out: bool, applied: str | None,
-             route_segments: int, status: str = "accepted") -> func.HttpResponse:
+def accepted(
+    url: str,
+    agent: str,
+    session: str,
+    op: RunOperation,
+    text_out: bool,
+    applied: str | None,
+    route_segments: int,
+    status: str = "accepted",
+) -> func.HttpResponse:
     """202: the turn is queued or running; ``Location`` will have its result."""
     location = turn_location(url, agent, session, op.correlation_id, route_segments)
     headers = {"Location": location, "Retry-After": "1", "x-ms-session-id": session}
@@ -108,20 +124,29 @@ def accepted(url: str, agent: str, session: str, op: RunOperation, text_out: boo
         headers["Preference-Applied"] = applied
     if text_out:
         return text_response("Agent request accepted", 202, headers)
-    body = {"response": "Agent request accepted", "message": op.message, "sessionId": session,
-            "session_id": session, "status": status, "correlationId": op.correlation_id,
-            "correlation_id": op.correlation_id, "location": location}
+    body = {
+        "response": "Agent request accepted",
+        "message": op.message,
+        "sessionId": session,
+        "session_id": session,
+        "status": status,
+        "correlationId": op.correlation_id,
+        "correlation_id": op.correlation_id,
+        "location": location,
+    }
     return json_response(body, 202, headers)
 
 
-async def _respond(app: Any, found: Found, agent: str, session: str, op: RunOperation, text_out: bool,
-                   req: func.HttpRequest) -> func.HttpResponse:
+async def _respond(
+    app: Any, found: Found, agent: str, session: str, op: RunOperation, text_out: bool, req: func.HttpRequest
+) -> func.HttpResponse:
     entry, state = found
     headers = {"x-ms-session-id": session}
     if entry.get("status") != 200:
         problem = from_record(entry.get("problem") or {"status": entry.get("status", 500)})
-        return problem_response(problem, urlsplit(req.url).path, correlationId=op.correlation_id,
-                                sessionId=session)
+        return problem_response(
+            problem, urlsplit(req.url).path, correlationId=op.correlation_id, sessionId=session
+        )
     reply = await reply_for(app, agent, session, entry, state)
     headers["ETag"] = etag_of(state) or ""
     if text_out:

@@ -32,8 +32,12 @@ from durableagent.http.waiter import EntityWaiter
 _NOT_FOUND = "No conversation with this session id exists for this agent."
 
 
-async def handle_session(app: Any, req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                         context: func.Context | None = None) -> func.HttpResponse:
+async def handle_session(
+    app: Any,
+    req: func.HttpRequest,
+    client: df.DurableOrchestrationClient,
+    context: func.Context | None = None,
+) -> func.HttpResponse:
     async def dispatch(v: ValidatedRequest) -> func.HttpResponse:
         if v.operation_id == "resetConversation":
             return await _reset(app, client, v)
@@ -70,9 +74,17 @@ async def _read(app: Any, client: df.DurableOrchestrationClient, v: ValidatedReq
         try:
             records = await run_async(app.stores.store().load_turns(ref, first, last))
         except StoreUnavailableError:
-            raise StoreUnavailable("The conversation store is temporarily unavailable.", retry_after=2) from None
-    body = conversation(records, turns=record.turns, last_response=record.last_response, agent_type=agent_type,
-                        session=session, next_before=next_before)
+            raise StoreUnavailable(
+                "The conversation store is temporarily unavailable.", retry_after=2
+            ) from None
+    body = conversation(
+        records,
+        turns=record.turns,
+        last_response=record.last_response,
+        agent_type=agent_type,
+        session=session,
+        next_before=next_before,
+    )
     return json_response(body, headers={"ETag": record.etag})
 
 
@@ -80,11 +92,19 @@ def _legacy_view(state: AgentState) -> dict[str, Any]:
     history = []
     for message in state.conversation_history:
         props = message.additional_properties
-        entry: dict[str, Any] = {"role": message.role, "content": message.text,
-                                 "timestamp": str(props.get("timestamp") or "1970-01-01T00:00:00Z")}
+        entry: dict[str, Any] = {
+            "role": message.role,
+            "content": message.text,
+            "timestamp": str(props.get("timestamp") or "1970-01-01T00:00:00Z"),
+        }
         history.append(entry)
-    return {"message_count": state.message_count, "conversation_history": history,
-            "last_response": state.last_response, "turn_count": state.message_count, "next_before": None}
+    return {
+        "message_count": state.message_count,
+        "conversation_history": history,
+        "last_response": state.last_response,
+        "turn_count": state.message_count,
+        "next_before": None,
+    }
 
 
 async def _reset(app: Any, client: df.DurableOrchestrationClient, v: ValidatedRequest) -> func.HttpResponse:
@@ -100,9 +120,12 @@ async def _reset(app: Any, client: df.DurableOrchestrationClient, v: ValidatedRe
             raise PreconditionFailed("If-Match does not match the session's current ETag; read it again.")
         before = record.incarnation if record is not None else None
         await waiter.signal("reset", None)
-        done = await waiter.wait(lambda s: True if s is None or s.get("incarnation") != before else None,
-                                 app.options.wait_timeout or 30.0)
+        done = await waiter.wait(
+            lambda s: True if s is None or s.get("incarnation") != before else None,
+            app.options.wait_timeout or 30.0,
+        )
     if done is None:
-        raise UpstreamTimeout("The reset is queued behind running turns and did not finish in time; "
-                              "it will still be applied.")
+        raise UpstreamTimeout(
+            "The reset is queued behind running turns and did not finish in time; it will still be applied."
+        )
     return json_response({"status": "reset", "sessionId": session})

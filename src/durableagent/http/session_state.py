@@ -34,8 +34,9 @@ def etag_of(state: dict[str, Any] | None) -> str | None:
     return record.etag if record is not None else None
 
 
-async def reply_for(app: Any, agent: str, session: str, entry: dict[str, Any],
-                    state: dict[str, Any]) -> dict[str, Any]:
+async def reply_for(
+    app: Any, agent: str, session: str, entry: dict[str, Any], state: dict[str, Any]
+) -> dict[str, Any]:
     """The 200 body of a finished turn: kept in the ledger's outbox, else rebuilt from the transcript."""
     reply = entry.get("reply")
     if isinstance(reply, dict):

@@ -23,13 +23,18 @@ from durableagent.http.session_state import etag_of, record_of, reply_for
 from durableagent.http.waiter import EntityWaiter
 
 
-async def handle_turn(app: Any, req: func.HttpRequest, client: df.DurableOrchestrationClient,
-                      context: func.Context | None = None) -> func.HttpResponse:
+async def handle_turn(
+    app: Any,
+    req: func.HttpRequest,
+    client: df.DurableOrchestrationClient,
+    context: func.Context | None = None,
+) -> func.HttpResponse:
     return await serve(req, 5, lambda v: _turn(app, client, req, v), context)
 
 
-async def _turn(app: Any, client: df.DurableOrchestrationClient, req: func.HttpRequest,
-                v: ValidatedRequest) -> func.HttpResponse:
+async def _turn(
+    app: Any, client: df.DurableOrchestrationClient, req: func.HttpRequest, v: ValidatedRequest
+) -> func.HttpResponse:
     agent = agent_name_of(app, v)
     session = str(v.path["sessionId"])
     correlation_id = str(v.path["correlationId"])
@@ -42,10 +47,20 @@ async def _turn(app: Any, client: df.DurableOrchestrationClient, req: func.HttpR
             reply = await reply_for(app, agent, session, entry, state)
             return json_response(reply, headers={"ETag": etag_of(state) or "", "x-ms-session-id": session})
         problem = from_record(entry.get("problem") or {"status": entry.get("status", 500)})
-        return problem_response(problem, urlsplit(req.url).path, correlationId=correlation_id, sessionId=session)
+        return problem_response(
+            problem, urlsplit(req.url).path, correlationId=correlation_id, sessionId=session
+        )
     progress = await run_async(app.stores.store().request_state(agent, session, correlation_id))
     if progress is None:
         raise TurnNotFound("No turn with this correlation id is known for this session.")
     placeholder = RunOperation(correlation_id=correlation_id, message="")
-    return accepted(req.url, agent, session, placeholder, False, None, route_segments=5,
-                    status="running" if progress == "running" else "accepted")
+    return accepted(
+        req.url,
+        agent,
+        session,
+        placeholder,
+        False,
+        None,
+        route_segments=5,
+        status="running" if progress == "running" else "accepted",
+    )

@@ -58,18 +58,21 @@ class EntityWaiter:
         """The entity's committed state (None when it does not exist)."""
         try:
             response = await self.client.read_entity_state(self.entity_id)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any SDK/transport failure is the backend being unavailable
             logger.warning("reading entity state failed (%s)", type(exc).__name__)
-            raise StoreUnavailable("The durable backend is not answering; retry shortly.", retry_after=2) from None
+            raise StoreUnavailable(
+                "The durable backend is not answering; retry shortly.", retry_after=2
+            ) from None
         return _as_state(response.entity_state) if response.entity_exists else None
 
     async def signal(self, operation: str, operation_input: Any) -> None:
         try:
             await self.client.signal_entity(self.entity_id, operation, operation_input)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any SDK/transport failure is the backend being unavailable
             logger.warning("signalling entity failed (%s)", type(exc).__name__)
-            raise StoreUnavailable("The durable backend did not accept the request; retry shortly.",
-                                   retry_after=2) from None
+            raise StoreUnavailable(
+                "The durable backend did not accept the request; retry shortly.", retry_after=2
+            ) from None
 
     async def wait(self, predicate: Predicate[T], seconds: float) -> T | None:
         """The first committed state's ``predicate`` result that is not None, within ``seconds``."""

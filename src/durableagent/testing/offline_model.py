@@ -23,6 +23,7 @@ last user message, e.g. ``#fail:transient`` (a 503 from the "service"), ``#fail:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -104,7 +105,9 @@ class _RawOfflineChatClient(BaseChatClient):
         call = plan_tool_call(user_text, tools, forced=directives.get("tool"))
         if call is not None:
             name, arguments = call
-            contents = [Content.from_function_call(call_id=f"call_{len(messages)}", name=name, arguments=arguments)]
+            contents = [
+                Content.from_function_call(call_id=f"call_{len(messages)}", name=name, arguments=arguments)
+            ]
             return ChatResponse(
                 messages=[Message(role="assistant", contents=contents)],
                 usage_details=_usage(messages, json.dumps(arguments)),
@@ -150,7 +153,7 @@ class _RawOfflineChatClient(BaseChatClient):
 class OfflineChatClient(
     FunctionInvocationLayer[Any], ChatMiddlewareLayer[Any], ChatTelemetryLayer[Any], _RawOfflineChatClient
 ):
-    """The offline model with the framework's tool-calling, middleware and telemetry layers (as real clients have)."""
+    """The offline model plus the framework's tool-calling, middleware and telemetry layers."""
 
 
 def _last_user_text(messages: Sequence[Message]) -> str:
@@ -166,10 +169,8 @@ def _report_tool_results(message: Message) -> str:
         if content.type == "function_result":
             result = content.result
             if isinstance(result, str):
-                try:
+                with contextlib.suppress(ValueError):
                     result = json.loads(result)
-                except ValueError:
-                    pass
             if isinstance(result, Mapping):
                 result = ", ".join(f"{k}={v}" for k, v in result.items())
             parts.append(str(result))
@@ -179,5 +180,6 @@ def _report_tool_results(message: Message) -> str:
 def _usage(messages: Sequence[Message], output: str) -> UsageDetails:
     prompt = sum(len((m.text or "").split()) for m in messages)
     completion = len(output.split())
-    return UsageDetails(input_token_count=prompt, output_token_count=completion,
-                        total_token_count=prompt + completion)
+    return UsageDetails(
+        input_token_count=prompt, output_token_count=completion, total_token_count=prompt + completion
+    )

@@ -26,7 +26,9 @@ def _tool_schema(tool: Any) -> Mapping[str, Any]:
     return schema if isinstance(schema, Mapping) else {}
 
 
-def plan_tool_call(text: str, tools: Sequence[Any], forced: str | None = None) -> tuple[str, dict[str, Any]] | None:
+def plan_tool_call(
+    text: str, tools: Sequence[Any], forced: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
     """The (tool name, arguments) the offline model calls for ``text``, or None to answer directly."""
     lowered = text.lower()
     for tool in tools:
@@ -34,7 +36,9 @@ def plan_tool_call(text: str, tools: Sequence[Any], forced: str | None = None) -
         if not name:
             continue
         words = [w for w in re.split(r"[_\W]+", name.lower()) if len(w) >= 3 and w not in _IGNORED_NAME_WORDS]
-        if name == forced or (forced is None and any(re.search(rf"\b{re.escape(w)}", lowered) for w in words)):
+        if name == forced or (
+            forced is None and any(re.search(rf"\b{re.escape(w)}", lowered) for w in words)
+        ):
             return name, fill_arguments(text, _tool_schema(tool))
     return None
 
@@ -69,8 +73,9 @@ def schema_of(response_format: Any) -> Mapping[str, Any] | None:
         return None
     if isinstance(response_format, Mapping):
         inner = response_format.get("json_schema")
-        if isinstance(inner, Mapping) and isinstance(inner.get("schema"), Mapping):
-            return inner["schema"]  # OpenAI's {"type": "json_schema", "json_schema": {...}} envelope
+        schema = inner.get("schema") if isinstance(inner, Mapping) else None
+        if isinstance(schema, Mapping):
+            return schema  # OpenAI's {"type": "json_schema", "json_schema": {...}} envelope
         return response_format
     model_json_schema = getattr(response_format, "model_json_schema", None)
     if callable(model_json_schema):
@@ -96,15 +101,21 @@ def sample_from_schema(schema: Mapping[str, Any], text: str, depth: int = 0) -> 
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         props: Mapping[str, Any] = schema.get("properties") or {}
-        return {k: sample_from_schema(v if isinstance(v, Mapping) else {}, text, depth + 1) for k, v in props.items()}
+        return {
+            k: sample_from_schema(v if isinstance(v, Mapping) else {}, text, depth + 1)
+            for k, v in props.items()
+        }
     if kind == "array":
         items = schema.get("items")
         count = int(schema.get("minItems", 0) or 0)
-        return [sample_from_schema(items if isinstance(items, Mapping) else {}, text, depth + 1) for _ in range(count)]
+        return [
+            sample_from_schema(items if isinstance(items, Mapping) else {}, text, depth + 1)
+            for _ in range(count)
+        ]
     if kind in ("number", "integer"):
         numbers = _NUMBER.findall(text)
-        value = float(numbers[0]) if numbers else float(schema.get("minimum", 0) or 0)
-        return int(value) if kind == "integer" else value
+        number = float(numbers[0]) if numbers else float(schema.get("minimum", 0) or 0)
+        return int(number) if kind == "integer" else number
     if kind == "boolean":
         return True
     if kind == "null":

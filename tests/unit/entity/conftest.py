@@ -30,7 +30,9 @@ class CountingModel(OfflineChatClient):
     calls = 0
     seen: list[list[str]]
 
-    def _inner_get_response(self, *, messages: Sequence[Message], stream: bool, options: Any, **kw: Any) -> Any:
+    def _inner_get_response(
+        self, *, messages: Sequence[Message], stream: bool, options: Any, **kw: Any
+    ) -> Any:
         type(self).calls += 1
         self.seen.append([f"{m.role}:{m.text}" for m in messages])
         return super()._inner_get_response(messages=messages, stream=stream, options=options, **kw)
@@ -50,8 +52,11 @@ class Harness:
         self.store = MemoryConversationStore()
         self.cache = HistoryCache()
         registration = AgentRegistration(
-            name="WeatherAgent", agent=self.agent, callback=callback,
-            uses_provider=install_history_provider(self.agent), allowed_roles=allowed_roles,
+            name="WeatherAgent",
+            agent=self.agent,
+            callback=callback,
+            uses_provider=install_history_provider(self.agent),
+            allowed_roles=allowed_roles,
             call=CallSettings(timeout=5, transient_retries=0),
         )
         self.entity = SessionEntity(TurnRunner(registration, self.store, self.cache), "Agent")

@@ -1,0 +1,167 @@
+"""The spec's paths and operations, compiled once into a route table.
+
+Why this module exists: openapi-core's path finder walks the whole spec through `jsonschema_path`
+on every request, and builds deserializers for every declared parameter, present or not. Here
+each operation is compiled once: its parameters (location, required, caster, fast check,
+authoritative validator) and its request body media types.
+
+Matching follows openapi-core's rules so both agree on which operation a URL names: a static
+template wins, then templates with fewer variables, in spec order; a variable matches `[^/]*`
+of the still-encoded path, and is percent-decoded afterwards (so `a%2Fb` stays one segment).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from openapi_core.validation.schemas.validators import SchemaValidator
+
+from .schemas import Check, authoritative, compile_check, inline_refs
+
+__all__ = ["HTTP_METHODS", "Body", "Operation", "Param", "Route", "compile_routes"]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_NUMBER = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,18})?([eE][-+]?[0-9]{1,3})?")
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "y", "on"}), frozenset({"false", "0", "no", "n", "off"})
+
+
+def _cast_integer(raw: str) -> int:
+    if not _INTEGER.fullmatch(raw):
+        raise ValueError("not an integer")
+    return int(raw)
+
+
+def _cast_number(raw: str) -> float:
+    if not _NUMBER.fullmatch(raw):
+        raise ValueError("not a number")
+    return float(raw)
+
+
+def _cast_boolean(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _TRUE or lowered in _FALSE:
+        return lowered in _TRUE
+    raise ValueError("not a boolean")
+
+
+_CASTERS: dict[Any, Callable[[str], Any]] = {
+    "string": str,
+    None: str,
+    "integer": _cast_integer,
+    "number": _cast_number,
+    "boolean": _cast_boolean,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One declared parameter: where to find it and how to check it."""
+
+    name: str
+    location: str  # "path" | "query" | "header" | "cookie"
+    required: bool
+    cast: Callable[[str], Any]
+    fast: Check | None
+    validator: SchemaValidator
+    key: str  # the name in `ValidatedRequest` and in lookups (header names lower-case)
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """One request media type of an operation."""
+
+    media_type: str
+    is_json: bool
+    fast: Check | None
+    validator: SchemaValidator | None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of one path."""
+
+    operation_id: str
+    method: str
+    template: str
+    params: tuple[Param, ...]
+    body_required: bool
+    bodies: Mapping[str, Body] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One path template and its operations."""
+
+    template: str
+    regex: re.Pattern[str]
+    names: tuple[str, ...]
+    operations: Mapping[str, Operation]
+
+
+def _compile_param(raw: Mapping[str, Any], spec: Mapping[str, Any]) -> Param:
+    param = inline_refs(raw, spec)
+    default_style = "form" if param["in"] in ("query", "cookie") else "simple"
+    if "content" in param or param.get("style", default_style) != default_style:
+        raise NotImplementedError(f"parameter {param['name']!r}: only simple/form primitives are supported")
+    schema = param.get("schema", {})
+    kind = schema.get("type")
+    if kind not in _CASTERS:
+        raise NotImplementedError(f"parameter {param['name']!r}: type {kind!r} is not supported")
+    return Param(
+        name=param["name"],
+        location=param["in"],
+        required=bool(param.get("required", False)),
+        cast=_CASTERS[kind],
+        fast=compile_check(schema),
+        validator=authoritative(schema),
+        key=param["name"].lower() if param["in"] == "header" else param["name"],
+    )
+
+
+def _compile_operation(
+    template: str, method: str, item: Mapping[str, Any], spec: Mapping[str, Any]
+) -> Operation:
+    raw_op = item[method]
+    merged: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for raw in [*item.get("parameters", []), *raw_op.get("parameters", [])]:  # operation overrides path
+        param = inline_refs(raw, spec)
+        merged[(param["name"], param["in"])] = raw
+    params = tuple(_compile_param(raw, spec) for raw in merged.values())
+    request_body = inline_refs(raw_op.get("requestBody", {}), spec)
+    bodies: dict[str, Body] = {}
+    for media_type, content in request_body.get("content", {}).items():
+        schema = content.get("schema")
+        bodies[media_type.lower()] = Body(
+            media_type=media_type.lower(),
+            is_json=media_type.lower() == "application/json" or media_type.lower().endswith("+json"),
+            fast=compile_check(schema) if schema is not None else (lambda _: True),
+            validator=authoritative(schema) if schema is not None else None,
+        )
+    return Operation(
+        operation_id=raw_op.get("operationId", f"{method} {template}"),
+        method=method,
+        template=template,
+        params=params,
+        body_required=bool(request_body.get("required", False)),
+        bodies=bodies,
+    )
+
+
+def compile_routes(spec: Mapping[str, Any]) -> tuple[Route, ...]:
+    """All routes of `spec`, in matching order (static first, then fewer variables, spec order)."""
+    routes: list[tuple[int, int, Route]] = []
+    for index, (template, item) in enumerate(spec.get("paths", {}).items()):
+        parts = re.split(r"\{([^}]+)\}", template)  # literal, name, literal, name, ..., literal
+        names = tuple(parts[1::2])
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<v{i // 2}>[^/]*)" for i, part in enumerate(parts)
+        )
+        operations = {m: _compile_operation(template, m, item, spec) for m in HTTP_METHODS if m in item}
+        route = Route(template, re.compile(pattern + r"\Z"), names, operations)
+        routes.append((len(names), index, route))
+    routes.sort(key=lambda entry: (entry[0], entry[1]))
+    return tuple(route for _, _, route in routes)

@@ -1,0 +1,233 @@
+"""ConversationStore in a SQLite file (stdlib ``sqlite3``): the local host's transcripts.
+
+Why: the embedded host keeps everything in one SQLite file, so transcripts and the request
+ledger live there too, next to the host's own tables (which another connection owns). To coexist,
+this module only touches ``conv_*`` tables, creates them with ``CREATE TABLE IF NOT EXISTS``, keeps
+its schema version in its own ``conv_meta`` table, never runs VACUUM and switches the journal to
+WAL only when it is not WAL already.
+
+Durability: every write is one ``BEGIN IMMEDIATE`` transaction committed with ``synchronous=FULL``
+in WAL mode, so a call that returned survives power loss. ``busy_timeout=30000`` absorbs the host's
+short write transactions; a lock held longer surfaces as :class:`StoreUnavailableError`.
+
+Threads: one connection per store, guarded by a lock (``check_same_thread=False``). The work runs
+in a worker thread (``asyncio.to_thread``) so that a busy wait never stalls the agent loop.
+
+The ledger is cleaned by ``forget_request`` and ``drop_session``; it is not otherwise bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from durableagent.conversation.base import (
+    MAX_TURN,
+    RequestState,
+    SessionRef,
+    StoreError,
+    StoreUnavailableError,
+    TurnRecord,
+    check_request,
+    check_session,
+    decode_record,
+    encode_record,
+)
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS conv_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS conv_turns (agent TEXT NOT NULL, session TEXT NOT NULL,"
+    " incarnation TEXT NOT NULL, turn INTEGER NOT NULL, record TEXT NOT NULL,"
+    " PRIMARY KEY (agent, session, incarnation, turn))",
+    "CREATE TABLE IF NOT EXISTS conv_requests (agent TEXT NOT NULL, session TEXT NOT NULL,"
+    " request_id TEXT NOT NULL, attempts INTEGER NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('accepted', 'running')),"
+    " PRIMARY KEY (agent, session, request_id))",
+)
+LOAD_SQL = (  # a range scan of the primary-key index
+    "SELECT record FROM conv_turns WHERE agent = ? AND session = ? AND incarnation = ?"
+    " AND turn BETWEEN ? AND ? ORDER BY turn"
+)
+# Primary result codes that mean "try again later": busy, locked, I/O error, disk full.
+_TRANSIENT_CODES = {5, 6, 10, 13}
+
+
+def _is_transient(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if isinstance(code, int):
+        return code & 0xFF in _TRANSIENT_CODES
+    text = str(exc).lower()
+    return any(word in text for word in ("locked", "busy", "disk i/o", "full"))
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file with mode 0600 unless it exists (an empty file is a valid database)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def _transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    row = conn.execute("SELECT value FROM conv_meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        sql = "INSERT INTO conv_meta (key, value) VALUES ('schema_version', ?)"
+        conn.execute(sql, (str(SCHEMA_VERSION),))
+    elif int(row[0]) > SCHEMA_VERSION:
+        raise StoreError(
+            f"conversation schema version {row[0]} is newer than this durableagent ({SCHEMA_VERSION})"
+        )
+
+
+def _connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+    _create_private(path)
+    conn = sqlite3.connect(
+        path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"cannot switch {path.name} to WAL (journal_mode is {mode})")
+        conn.execute("PRAGMA synchronous=FULL")
+        _transaction(conn, _migrate)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _begin_attempt(conn: sqlite3.Connection, key: tuple[str, str, str]) -> int:
+    conn.execute(
+        "INSERT INTO conv_requests (agent, session, request_id, attempts, state)"
+        " VALUES (?, ?, ?, 1, 'running') ON CONFLICT (agent, session, request_id)"
+        " DO UPDATE SET attempts = attempts + 1, state = 'running'",
+        key,
+    )
+    row = conn.execute(
+        "SELECT attempts FROM conv_requests WHERE agent = ? AND session = ? AND request_id = ?", key
+    ).fetchone()
+    return int(row[0])
+
+
+class SQLiteConversationStore:
+    """Transcripts and the request ledger in ``conv_*`` tables of a (possibly shared) SQLite file."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        """Open (creating with mode 0600 if needed) ``path`` and its ``conv_*`` tables."""
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = self._guard(lambda: _connect(self.path, busy_timeout_ms))
+
+    def _guard(self, work: Callable[[], T]) -> T:
+        try:
+            return work()
+        except sqlite3.Error as exc:
+            if _is_transient(exc):
+                raise StoreUnavailableError(f"SQLite store {self.path.name} is unavailable") from exc
+            raise
+
+    def _locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise StoreError("the conversation store is closed")
+            return self._guard(lambda: work(conn))
+
+    async def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        return await asyncio.to_thread(self._locked, lambda conn: conn.execute(sql, params).fetchall())
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(self._locked, lambda conn: _transaction(conn, work))
+
+    async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
+        check_request(agent, session, request_id)
+        return await self._write(lambda conn: _begin_attempt(conn, (agent, session, request_id)))
+
+    async def mark_accepted(self, agent: str, session: str, request_id: str) -> None:
+        check_request(agent, session, request_id)
+        sql = (
+            "INSERT INTO conv_requests (agent, session, request_id, attempts, state)"
+            " VALUES (?, ?, ?, 0, 'accepted') ON CONFLICT DO NOTHING"
+        )
+        await self._write(lambda conn: conn.execute(sql, (agent, session, request_id)))
+
+    async def request_state(self, agent: str, session: str, request_id: str) -> RequestState | None:
+        check_request(agent, session, request_id)
+        rows = await self._read(
+            "SELECT state FROM conv_requests WHERE agent = ? AND session = ? AND request_id = ?",
+            (agent, session, request_id),
+        )
+        if not rows:
+            return None
+        state: RequestState = "running" if rows[0][0] == "running" else "accepted"
+        return state
+
+    async def forget_request(self, agent: str, session: str, request_id: str) -> None:
+        check_request(agent, session, request_id)
+        sql = "DELETE FROM conv_requests WHERE agent = ? AND session = ? AND request_id = ?"
+        await self._write(lambda conn: conn.execute(sql, (agent, session, request_id)))
+
+    async def append_turn(self, ref: SessionRef, record: TurnRecord) -> None:
+        params = (ref.agent, ref.session, ref.incarnation, record.turn, encode_record(record))
+        sql = (
+            "INSERT INTO conv_turns (agent, session, incarnation, turn, record) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (agent, session, incarnation, turn) DO UPDATE SET record = excluded.record"
+        )
+        await self._write(lambda conn: conn.execute(sql, params))
+
+    async def get_turn(self, ref: SessionRef, turn: int) -> TurnRecord | None:
+        turns = await self.load_turns(ref, turn, turn)
+        return turns[0] if turns else None
+
+    async def load_turns(self, ref: SessionRef, first: int, last: int) -> list[TurnRecord]:
+        first, last = max(first, 1), min(last, MAX_TURN)
+        if first > last:
+            return []
+        rows = await self._read(LOAD_SQL, (ref.agent, ref.session, ref.incarnation, first, last))
+        return [decode_record(row[0]) for row in rows]
+
+    async def drop_session(self, agent: str, session: str) -> None:
+        check_session(agent, session)
+
+        def drop(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM conv_turns WHERE agent = ? AND session = ?", (agent, session))
+            conn.execute("DELETE FROM conv_requests WHERE agent = ? AND session = ?", (agent, session))
+
+        await self._write(drop)
+
+    def close(self) -> None:
+        """Close the connection (safe from any thread, idempotent)."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    async def aclose(self) -> None:
+        self.close()

@@ -1,0 +1,103 @@
+"""Wire the host's parts together: environment, keys, app index, plans, engines, routes, front door.
+
+Why: ``server.py`` owns the process lifecycle (sockets, signals, shutdown order); this module owns
+the object graph, so both stay small and the graph can be built in tests without a socket.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from durableagent.local import entity_tables
+from durableagent.local.context import HostContext
+from durableagent.local.durable_api import DurableApi, install_entity_routes
+from durableagent.local.entity_engine import EntityEngine
+from durableagent.local.front_door import FrontDoor, HttpRoute
+from durableagent.local.indexing import DURABLE_CLIENT, import_script, index_app
+from durableagent.local.invoke import Invoker, plan_function
+from durableagent.local.keys import build_keyring
+from durableagent.local.router import Router
+from durableagent.local.settings import AppSettings, apply_values, load_settings
+from durableagent.local.store import MEMORY, Store
+
+CONVERSATION_STORE_ENV = "DURABLEAGENT_CONVERSATION_STORE"
+LOCAL_HOST_ENV = "DURABLEAGENT_LOCAL_HOST"
+
+
+def prepare_environment(app_dir: Path, script: str | None, store_location: str) -> AppSettings:
+    """Read the app's settings and set the environment the app is imported into (Core Tools order)."""
+    settings = load_settings(app_dir, script)
+    apply_values(settings.values)
+    conversation = "memory:" if store_location == MEMORY else f"sqlite:{Path(store_location).resolve()}"
+    os.environ.setdefault(CONVERSATION_STORE_ENV, conversation)
+    os.environ[LOCAL_HOST_ENV] = "1"
+    root = str(app_dir)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return settings
+
+
+def build_context(
+    *,
+    settings: AppSettings,
+    store: Store,
+    public_base_url: str,
+    rpc_base_url: str,
+    require_keys: bool,
+    max_body_bytes: int,
+) -> tuple[HostContext, FrontDoor]:
+    stored = store.read_sync(entity_tables.host_keys)
+    keys, new_keys = build_keyring(settings.keys, stored)
+    if new_keys:
+        store.write_sync(lambda conn: entity_tables.save_host_keys(conn, new_keys))
+    # Always a fresh module: get_functions() may run only once per app object (a host restarted in
+    # the same process, as the test harness does, must index a new one).
+    index = index_app(import_script(settings.app_dir, settings.script, fresh=True))
+    skipped = {s.name for s in index.skipped}
+    plans = {
+        fn.get_function_name(): plan_function(fn)
+        for fn in index.functions
+        if fn.get_function_name() not in skipped
+    }
+    invoker = Invoker(str(settings.app_dir))
+    durable_api = DurableApi()
+    engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size)
+    install_entity_routes(durable_api, engine, store)
+    ctx = HostContext(
+        settings=settings,
+        index=index,
+        store=store,
+        invoker=invoker,
+        plans=plans,
+        keys=keys,
+        durable_api=durable_api,
+        entities=engine,
+        public_base_url=public_base_url,
+        rpc_base_url=rpc_base_url,
+    )
+    routes: Router[HttpRoute] = Router(settings.route_prefix)
+    for fn in index.http:
+        clients = tuple(
+            (
+                b.name,
+                ctx.client_binding_json(getattr(b, "task_hub", None), getattr(b, "connection_name", None)),
+            )
+            for b in fn.function.get_bindings()
+            if str(b.type) == DURABLE_CLIENT
+        )
+        trigger = fn.function.get_trigger().name
+        routes.add(fn.route, fn.methods, HttpRoute(fn, plans[fn.name], trigger, clients))
+    front = FrontDoor(
+        routes=routes,
+        durable_api=durable_api,
+        keys=keys,
+        invoker=invoker,
+        rpc_prefix="/" + rpc_base_url.split("/", 3)[3],
+        require_keys=require_keys,
+        max_body_bytes=max_body_bytes,
+        rpc_max_body_bytes=max(16 * 1024 * 1024, 4 * max_body_bytes),
+        public_base_url=public_base_url,
+    )
+    return ctx, front

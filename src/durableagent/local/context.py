@@ -1,0 +1,88 @@
+"""The running host's parts, handed to engines and extensions (the orchestration engine plugs in here).
+
+Why: engines need the same store, invoker, function plans, keys and Durable API registry as the
+front door, and a place to hook startup and shutdown. Passing one :class:`HostContext` keeps the
+wiring in ``server.py`` and lets an extension module (``install(ctx)``) add endpoints, a call-result
+sink and background work without editing the host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from azure.functions import meta
+
+from durableagent.local.durable_api import DurableApi
+from durableagent.local.entity_engine import EntityEngine
+from durableagent.local.indexing import DURABLE_CLIENT, AppIndex, DurableFunction
+from durableagent.local.invoke import FunctionPlan, Invoker
+from durableagent.local.keys import KeyRing
+from durableagent.local.settings import AppSettings
+from durableagent.local.store import Store
+from durableagent.wire.client_binding import DEFAULT_CONNECTION, client_binding_json, management_urls
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class HostContext:
+    settings: AppSettings
+    index: AppIndex
+    store: Store
+    invoker: Invoker
+    plans: dict[str, FunctionPlan]  # by function name
+    keys: KeyRing
+    durable_api: DurableApi
+    entities: EntityEngine
+    public_base_url: str  # e.g. http://127.0.0.1:7071
+    rpc_base_url: str  # e.g. http://127.0.0.1:40123/<token>/durabletask/
+    served_triggers: set[str] = field(default_factory=lambda: {"httpTrigger", "entityTrigger"})
+    on_start: list[Hook] = field(default_factory=list)  # run after the listeners accept connections
+    on_stop: list[Hook] = field(default_factory=list)  # run after HTTP drained, before the store closes
+
+    @property
+    def hub_name(self) -> str:
+        return self.settings.hub_name
+
+    async def invoke_durable(
+        self, function: DurableFunction, payload: str, *, invocation_id: str | None = None
+    ) -> str:
+        """Invoke an orchestrator, activity or entity function with its trigger payload (a JSON text).
+
+        Returns the encoded result text (the orchestrator's/entity's JSON answer, or ``df_dumps`` of an
+        activity's return value). Any durableClient input binding of the function gets this host's
+        binding. Exceptions from the function propagate (an activity failure, an invocation failure).
+        """
+        fn = function.function
+        inputs = {fn.get_trigger().name: meta.Datum(payload, "string")}
+        for binding in fn.get_bindings():
+            if str(binding.type) == DURABLE_CLIENT:
+                binding_json = self.client_binding_json(
+                    getattr(binding, "task_hub", None), getattr(binding, "connection_name", None)
+                )
+                inputs[binding.name] = meta.Datum(binding_json, "string")
+        result = await self.invoker.invoke(self.plans[function.name], inputs, invocation_id=invocation_id)
+        return "null" if result is None or result.value is None else str(result.value)
+
+    def management_urls(self, instance_id: str, public_base_url: str | None = None) -> dict[str, str]:
+        """The check-status payload for ``instance_id`` (``{id, statusQueryGetUri, ...}``, system key included).
+
+        Pass ``DurableRequest.public_base_url`` so links use the origin the caller reached.
+        """
+        return management_urls(
+            public_base_url or self.public_base_url,
+            task_hub=self.hub_name,
+            required_query=f"code={self.keys.system}",
+            instance_id=instance_id,
+        )
+
+    def client_binding_json(self, task_hub: str | None = None, connection: str | None = None) -> str:
+        """The durableClient binding string (protocol.md §4.1) for this host."""
+        return client_binding_json(
+            public_base_url=self.public_base_url,
+            rpc_base_url=self.rpc_base_url,
+            task_hub=task_hub or self.hub_name,
+            connection=connection or DEFAULT_CONNECTION,
+            system_key=self.keys.system,
+        )

@@ -1,0 +1,241 @@
+"""Runs durable entities: one FIFO mailbox per entity, one batch in flight per entity.
+
+Why: Durable entities promise serial execution per entity, reliable ordered delivery and state
+committed once per batch (protocol.md §4.2, §8). This engine keeps those promises on one machine:
+
+* operations are appended to the entity's mailbox in SQLite *before* anyone is told they were
+  accepted; a batch is the oldest ``max_batch`` rows of one entity;
+* at most one batch per entity runs at a time; different entities run in parallel;
+* the batch's new state and the removal of its rows commit in one ``BEGIN IMMEDIATE`` transaction
+  (with the results of entity *calls* for orchestrations), then the state is published on
+  ``wire.commit_feed``;
+* a function that raises (or answers garbage) fails every operation of its batch and keeps the old
+  state; the batch is still removed so a deterministic failure cannot loop forever. A crash before
+  COMMIT leaves the rows in the mailbox, and :meth:`start` re-dispatches them on restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from azure.functions import meta
+
+from durableagent import _faults
+from durableagent.local import entity_tables as tables
+from durableagent.local.indexing import AppIndex
+from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
+from durableagent.local.store import Store
+from durableagent.wire import commit_feed
+from durableagent.wire import entity_batch as wire
+
+log = logging.getLogger("durableagent.local.entities")
+PUBLISHER = "durableagent.local"
+_RETRY_DELAY_S = 1.0
+
+
+@dataclass(frozen=True)
+class EntityCallResult:
+    """The answer to an orchestration's ``call_entity``: deliver as ``EventRaised(request_id, payload)``."""
+
+    instance_id: str  # the calling orchestration
+    request_id: str  # the GUID of its RequestMessage
+    entity: str  # "@name@key"
+    operation: str
+    payload: str  # '{"result": "<json text>"}' (+ '"exceptionType"' when the operation failed)
+
+
+class CallResultSink(Protocol):
+    """What the orchestration engine registers to receive entity call results."""
+
+    def write(self, conn: sqlite3.Connection, results: Sequence[EntityCallResult]) -> None:
+        """Persist results inside the batch's transaction (store thread; must not commit)."""
+
+    def committed(self, results: Sequence[EntityCallResult]) -> None:
+        """Called on the event loop after COMMIT (wake the waiting instances)."""
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class EntityEngine:
+    def __init__(
+        self, store: Store, index: AppIndex, plans: dict[str, FunctionPlan], invoker: Invoker, max_batch: int
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.plans = plans  # keyed by function name
+        self.invoker = invoker
+        self.max_batch = max_batch
+        self._sink: CallResultSink | None = None
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
+        self._stopping = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def set_call_result_sink(self, sink: CallResultSink | None) -> None:
+        self._sink = sink
+
+    def has_entity(self, name: str) -> bool:
+        return name.lower() in self.index.entities
+
+    async def start(self) -> None:
+        """Register as commit publisher and re-dispatch every non-empty mailbox (crash recovery)."""
+        self._loop = asyncio.get_running_loop()
+        commit_feed.register_publisher(PUBLISHER)
+        for eid in await self.store.read(tables.pending_entities):
+            self.wake(eid)
+
+    async def enqueue_operation(
+        self,
+        entity: str,
+        op: str,
+        input_json: str | None,
+        *,
+        is_signal: bool,
+        reply_to: tuple[str, str] | None = None,
+    ) -> None:
+        """Durably queue one operation for ``entity`` (``@name@key``) and schedule it.
+
+        ``input_json`` is the operation input as JSON text (what the entity's ``get_input`` will
+        ``json.loads`` then ``df_loads``), or None. ``reply_to=(instance_id, request_guid)`` makes it
+        a call whose result goes to the registered :class:`CallResultSink`. Returns after COMMIT.
+        """
+        instance, request_id = reply_to if reply_to is not None else (None, None)
+
+        def insert(conn: sqlite3.Connection) -> int:
+            return tables.enqueue(
+                conn,
+                entity,
+                op,
+                input_json,
+                is_signal=is_signal,
+                request_id=request_id,
+                parent_instance=instance,
+            )
+
+        await self.store.write(insert)
+        self.wake(entity)
+
+    def wake(self, entity: str) -> None:
+        """Make sure ``entity``'s mailbox is being drained (call after committing to it).
+
+        Safe from any thread: off the host's loop it is re-scheduled onto it.
+        """
+        if self._stopping:
+            return
+        loop = self._loop
+        if loop is not None and _running_loop() is not loop:
+            loop.call_soon_threadsafe(self.wake, entity)
+            return
+        if entity in self._active:
+            self._dirty.add(entity)
+            return
+        self._active[entity] = asyncio.get_running_loop().create_task(
+            self._drain(entity), name=f"entity {entity}"
+        )
+
+    async def stop(self, timeout: float) -> None:
+        """Start no new batch; wait up to ``timeout`` s for running ones (the rest are redelivered later)."""
+        self._stopping = True
+        tasks = list(self._active.values())
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
+        commit_feed.unregister_publisher(PUBLISHER)
+
+    # -- the mailbox loop -----------------------------------------------------------------------
+
+    async def _drain(self, eid: str) -> None:
+        try:
+            while not self._stopping:
+                self._dirty.discard(eid)
+                try:
+                    rows = await self.store.read(lambda c: tables.load_batch(c, eid, self.max_batch))
+                    if not rows:
+                        if eid in self._dirty:
+                            continue
+                        return
+                    await self._run_batch(eid, rows)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("entity %s: batch could not be committed; retrying", eid)
+                    await asyncio.sleep(_RETRY_DELAY_S)
+        finally:
+            self._active.pop(eid, None)
+
+    async def _run_batch(self, eid: str, rows: list[tables.MailboxRow]) -> None:
+        name, key = tables.split_entity_id(eid)
+        current = await self.store.read(lambda c: tables.read_entity(c, eid))
+        batch = [wire.Operation(r.operation, r.input, r.is_signal) for r in rows]
+        outcome = await self._invoke(name, key, current, batch)
+        if outcome is None:  # invocation failure: every operation failed, old state kept
+            results = wire.failed_results(len(rows), "The entity function failed.")
+            exists, state, write_state = current is not None, current.state if current else None, False
+        else:
+            results, exists, state, write_state = outcome.results, outcome.exists, outcome.state, True
+        calls = [
+            EntityCallResult(r.parent_instance, r.request_id, eid, r.operation, wire.call_response(res))
+            for r, res in zip(rows, results, strict=True)
+            if not r.is_signal and r.parent_instance
+        ]
+        sink = self._sink
+        last_seq = rows[-1].seq
+
+        def commit(conn: sqlite3.Connection) -> None:
+            if write_state:
+                tables.save_entity(conn, eid, exists=exists, state=state)
+            tables.dequeue(conn, eid, last_seq)
+            if calls and sink is not None:
+                sink.write(conn, calls)
+            _faults.crash_point("host.entity.in_commit")
+
+        await self.store.write(commit)
+        _faults.crash_point("host.entity.after_commit")
+        if write_state:
+            commit_feed.publish(eid, state if exists else None)
+        if calls:
+            if sink is not None:
+                sink.committed(calls)
+            else:
+                log.warning("entity %s: %d call result(s) dropped (no orchestration engine)", eid, len(calls))
+
+    async def _invoke(
+        self, name: str, key: str, current: tables.EntityRow | None, batch: list[wire.Operation]
+    ) -> wire.BatchResult | None:
+        entity = self.index.entities.get(name)
+        if entity is None:
+            log.error("entity %s: no entity function is registered under this name", name)
+            return None
+        plan = self.plans[entity.name]
+        request = wire.encode_request(
+            name, key, exists=current is not None, state=current.state if current else None, batch=batch
+        )
+        invocation_id = new_invocation_id()
+        trigger = entity.function.get_trigger().name
+        try:
+            datum = await self.invoker.invoke(
+                plan, {trigger: meta.Datum(request, "string")}, invocation_id=invocation_id
+            )
+            if datum is None:
+                raise wire.BatchResponseError("entity function returned nothing")
+            return wire.decode_response(datum.value, len(batch))
+        except Exception:
+            log.exception(
+                "entity %s: invocation %s failed (%d operation(s))", name, invocation_id, len(batch)
+            )
+            return None

@@ -1,0 +1,160 @@
+"""SQL over the entity tables of migration 0001 (entities, entity_mailbox, host_keys).
+
+Why: the entity engine, the Durable HTTP API and the orchestration engine all touch the same rows;
+the statements live here once. Every function takes the connection and runs on the store thread
+(``Store.read``/``Store.write``), so callers choose the transaction boundary.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass
+
+from durableagent.local.store import utc_now
+
+
+@dataclass(frozen=True)
+class MailboxRow:
+    seq: int
+    operation: str
+    input: str | None
+    is_signal: bool
+    request_id: str
+    parent_instance: str | None
+
+
+@dataclass(frozen=True)
+class EntityRow:
+    entity_id: str
+    name: str
+    key: str
+    state: str | None
+    last_operation: str
+
+
+def entity_id(name: str, key: str) -> str:
+    """The scheduler id ``@name@key`` (the name is case-insensitive, so lower-cased)."""
+    return f"@{name.lower()}@{key}"
+
+
+def split_entity_id(eid: str) -> tuple[str, str]:
+    """``@name@key`` → ``(name, key)``; the key may itself contain ``@``."""
+    if not eid.startswith("@") or eid.find("@", 1) < 0:
+        raise ValueError(f"not an entity id: {eid!r}")
+    at = eid.index("@", 1)
+    return eid[1:at], eid[at + 1 :]
+
+
+def enqueue(
+    conn: sqlite3.Connection,
+    eid: str,
+    operation: str,
+    input_json: str | None,
+    *,
+    is_signal: bool,
+    request_id: str | None = None,
+    parent_instance: str | None = None,
+) -> int:
+    """Append one operation to ``eid``'s mailbox; returns its sequence number."""
+    cur = conn.execute(
+        "INSERT INTO entity_mailbox (entity_id, operation, input, is_signal, request_id, parent_instance,"
+        " enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            eid,
+            operation,
+            input_json,
+            int(is_signal),
+            request_id or str(uuid.uuid4()),
+            parent_instance,
+            utc_now(),
+        ),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def pending_entities(conn: sqlite3.Connection) -> list[str]:
+    """Entities with queued operations, oldest first (re-dispatched at startup)."""
+    rows = conn.execute(
+        "SELECT entity_id, min(seq) AS first FROM entity_mailbox GROUP BY entity_id ORDER BY first"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_batch(conn: sqlite3.Connection, eid: str, limit: int) -> list[MailboxRow]:
+    rows = conn.execute(
+        "SELECT seq, operation, input, is_signal, request_id, parent_instance FROM entity_mailbox"
+        " WHERE entity_id = ? ORDER BY seq LIMIT ?",
+        (eid, limit),
+    ).fetchall()
+    return [MailboxRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows]
+
+
+def read_entity(conn: sqlite3.Connection, eid: str) -> EntityRow | None:
+    r = conn.execute(
+        "SELECT entity_id, name, key, state, last_operation FROM entities WHERE entity_id = ?", (eid,)
+    ).fetchone()
+    return EntityRow(*r) if r else None
+
+
+def save_entity(conn: sqlite3.Connection, eid: str, *, exists: bool, state: str | None) -> None:
+    """Write the batch's outcome: upsert the state, or delete the row when the entity no longer exists."""
+    if not exists:
+        conn.execute("DELETE FROM entities WHERE entity_id = ?", (eid,))
+        return
+    name, key = split_entity_id(eid)
+    conn.execute(
+        "INSERT INTO entities (entity_id, name, key, state, last_operation) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (entity_id) DO UPDATE"
+        " SET state = excluded.state, last_operation = excluded.last_operation",
+        (eid, name, key, state, utc_now()),
+    )
+
+
+def dequeue(conn: sqlite3.Connection, eid: str, last_seq: int) -> None:
+    """Remove a processed batch from the mailbox (same transaction as :func:`save_entity`).
+
+    A batch is always the oldest rows of its entity and ``seq`` only grows, so "up to the batch's
+    last seq" is exactly the batch.
+    """
+    conn.execute("DELETE FROM entity_mailbox WHERE entity_id = ? AND seq <= ?", (eid, last_seq))
+
+
+def list_entities(
+    conn: sqlite3.Connection,
+    name: str | None,
+    *,
+    after: str | None,
+    limit: int,
+    from_time: str | None = None,
+    to_time: str | None = None,
+) -> list[EntityRow]:
+    """Existing entities ordered by id, optionally of one (lower-cased) name, after a continuation id."""
+    clauses, args = [], []
+    if name is not None:
+        clauses.append("name = ?")
+        args.append(name.lower())
+    if after is not None:
+        clauses.append("entity_id > ?")
+        args.append(after)
+    if from_time is not None:
+        clauses.append("last_operation >= ?")
+        args.append(from_time)
+    if to_time is not None:
+        clauses.append("last_operation <= ?")
+        args.append(to_time)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    sql = "SELECT entity_id, name, key, state, last_operation FROM entities" + where  # noqa: S608 - fixed predicates, bound values
+    rows = conn.execute(
+        sql + " ORDER BY entity_id LIMIT ?",
+        (*args, limit),
+    ).fetchall()
+    return [EntityRow(*r) for r in rows]
+
+
+def host_keys(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("SELECT name, value FROM host_keys").fetchall())
+
+
+def save_host_keys(conn: sqlite3.Connection, keys: dict[str, str]) -> None:
+    conn.executemany("INSERT OR IGNORE INTO host_keys (name, value) VALUES (?, ?)", list(keys.items()))

@@ -1,0 +1,192 @@
+"""The local host's ASGI application: function routes, Durable webhooks and the RPC listener.
+
+Why: this is on the path of every request, so it is a raw ASGI callable (no framework layers):
+resolve the route, check the key, read the body within its limit, build the worker's ``http``
+datum, invoke, and write the function's response back. Host-level failures become problem
+responses (``local.problems``); a function that raises becomes a 500 naming only its correlation
+id, with the traceback in the server log.
+
+Surfaces (told apart by the listening port):
+* public port: ``/{routePrefix}/...`` functions, ``/runtime/webhooks/durabletask/...`` (system or
+  master key always required), ``/admin/host/ping`` (readiness);
+* RPC port (loopback): only ``/<128-bit token>/durabletask/...``, the ``rpcBaseUrl`` of the
+  durableClient binding.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from azure.functions import meta
+
+from durableagent.local import http_io, problems
+from durableagent.local.durable_api import DurableApi, DurableRequest
+from durableagent.local.indexing import HttpFunction
+from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
+from durableagent.local.keys import KeyRing, presented_key
+from durableagent.local.router import Match, MethodNotAllowed, Router
+
+log = logging.getLogger("durableagent.local.http")
+WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
+PING_PATH = "/admin/host/ping"
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    function: HttpFunction
+    plan: FunctionPlan
+    trigger_binding: str
+    clients: tuple[tuple[str, str], ...]  # (binding name, durableClient binding JSON)
+
+
+class FrontDoor:
+    def __init__(
+        self,
+        *,
+        routes: Router[HttpRoute],
+        durable_api: DurableApi,
+        keys: KeyRing,
+        invoker: Invoker,
+        rpc_prefix: str,
+        require_keys: bool,
+        max_body_bytes: int,
+        rpc_max_body_bytes: int,
+        public_base_url: str,
+    ) -> None:
+        self.routes = routes
+        self.durable_api = durable_api
+        self.keys = keys
+        self.invoker = invoker
+        self.rpc_prefix = rpc_prefix  # "/<token>/durabletask/"
+        self.require_keys = require_keys
+        self.max_body_bytes = max_body_bytes
+        self.rpc_max_body_bytes = rpc_max_body_bytes
+        self.public_base_url = public_base_url  # for links built on the RPC surface
+        self.rpc_port: int | None = None
+        self.accepting = True
+
+    async def __call__(self, scope: http_io.Scope, receive: http_io.Receive, send: http_io.Send) -> None:
+        if scope["type"] != "http":
+            return  # lifespan is off; websockets are not served
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        path = raw_path.decode("utf-8", "replace") if isinstance(raw_path, bytes) else str(raw_path)
+        server = scope.get("server")
+        if server is not None and server[1] == self.rpc_port:
+            if path.startswith(self.rpc_prefix):
+                await self._durable(
+                    scope, receive, send, path[len(self.rpc_prefix) :], "rpc", self.rpc_max_body_bytes
+                )
+            else:
+                await http_io.send_problem(send, problems.not_found(path))
+            return
+        lowered = path.lower()
+        if lowered.startswith(WEBHOOK_PREFIX) and (
+            len(path) == len(WEBHOOK_PREFIX) or path[len(WEBHOOK_PREFIX)] == "/"
+        ):
+            headers = http_io.request_headers(scope)
+            if not self.keys.allows_system(presented_key(headers, http_io.query_params(scope))):
+                await http_io.send_problem(send, problems.unauthorized())
+                return
+            rest = path[len(WEBHOOK_PREFIX) :].lstrip("/")
+            await self._durable(scope, receive, send, rest, "public", self.max_body_bytes)
+            return
+        if lowered == PING_PATH:
+            await http_io.send_response(
+                send, 200 if self.accepting else 503, [(b"content-length", b"0")], b""
+            )
+            return
+        await self._function(scope, receive, send, path)
+
+    async def _function(
+        self, scope: http_io.Scope, receive: http_io.Receive, send: http_io.Send, path: str
+    ) -> None:
+        method = scope["method"]
+        found = self.routes.resolve(method, path)
+        if found is None:
+            await http_io.send_problem(send, problems.not_found(path))
+            return
+        if isinstance(found, MethodNotAllowed):
+            await http_io.send_problem(send, problems.method_not_allowed(found.allowed))
+            return
+        assert isinstance(found, Match)
+        route: HttpRoute = found.target
+        headers = http_io.request_headers(scope)
+        query = http_io.query_params(scope)
+        if self.require_keys and not self.keys.allows(
+            route.function.auth_level, route.function.name, presented_key(headers, query)
+        ):
+            await http_io.send_problem(send, problems.unauthorized())
+            return
+        try:
+            body = await http_io.read_body(receive, headers, self.max_body_bytes)
+        except http_io.BodyTooLarge:
+            await http_io.send_problem(send, problems.payload_too_large(self.max_body_bytes))
+            return
+        url = _url(scope, headers, path)
+        inputs = {
+            route.trigger_binding: http_io.http_datum(method, url, headers, query, found.params, body),
+            **{name: meta.Datum(binding, "string") for name, binding in route.clients},
+        }
+        invocation_id = new_invocation_id()
+        try:
+            result = await self.invoker.invoke(
+                route.plan,
+                inputs,
+                invocation_id=invocation_id,
+                trace_parent=headers.get("traceparent"),
+                trace_state=headers.get("tracestate", ""),
+            )
+            status, out_headers, out_body = http_io.response_parts(result)
+        except Exception:
+            log.exception("function %s failed (invocation %s)", route.function.name, invocation_id)
+            await http_io.send_problem(send, problems.invocation_failed(invocation_id))
+            return
+        await http_io.send_response(send, status, out_headers, out_body)
+
+    async def _durable(
+        self,
+        scope: http_io.Scope,
+        receive: http_io.Receive,
+        send: http_io.Send,
+        rest: str,
+        surface: str,
+        limit: int,
+    ) -> None:
+        headers = http_io.request_headers(scope)
+        try:
+            body = await http_io.read_body(receive, headers, limit)
+        except http_io.BodyTooLarge:
+            await http_io.send_problem(send, problems.payload_too_large(limit))
+            return
+        query = {k.lower(): v.split(",")[0] for k, v in http_io.query_params(scope).items()}
+        request = DurableRequest(
+            method=scope["method"],
+            path=rest,
+            query=query,
+            headers=headers,
+            body=body,
+            surface=surface,
+            public_base_url=_origin(scope, headers) if surface == "public" else self.public_base_url,
+            raw_query=scope.get("query_string", b"").decode("latin-1"),
+        )
+        response = await self.durable_api.handle(request)
+        out: http_io.Headers = [(b"content-length", str(len(response.body)).encode())]
+        if response.content_type:
+            out.append((b"content-type", response.content_type.encode()))
+        out.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers)
+        await http_io.send_response(send, response.status, out, response.body)
+
+
+def _origin(scope: http_io.Scope, headers: dict[str, str]) -> str:
+    host = headers.get("host")
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def _url(scope: http_io.Scope, headers: dict[str, str], path: str) -> str:
+    query = scope.get("query_string", b"")
+    base = _origin(scope, headers) + path
+    return f"{base}?{query.decode('latin-1')}" if query else base

@@ -1,0 +1,146 @@
+"""ASGI plumbing for the front door: bounded body reads, the ``http`` datum, and responses.
+
+Why: every request crosses these few functions, so they are kept small and allocation-light, and
+they hold two rules that must not drift: a body is never read past the limit (a declared
+Content-Length over the limit is refused without reading, a chunked body is cut off as soon as it
+crosses it), and a function's ``http`` datum is turned into exactly the status, headers, cookies
+and bytes it describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from azure.functions import meta
+
+from durableagent.local.problems import Problem
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+
+class BodyTooLarge(Exception):
+    """The request body exceeds the limit (nothing past the limit was read)."""
+
+
+def request_headers(scope: Scope) -> dict[str, str]:
+    """Lower-cased header names; repeated headers joined with ``,`` (ASP.NET ``StringValues``)."""
+    out: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        out[name] = f"{out[name]},{value}" if name in out else value
+    return out
+
+
+def query_params(scope: Scope) -> dict[str, str]:
+    """Query parameters; repeated names joined with ``,``."""
+    raw = scope.get("query_string", b"")
+    if not raw:
+        return {}
+    out: dict[str, str] = {}
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        out[name] = f"{out[name]},{value}" if name in out else value
+    return out
+
+
+def content_length(headers: dict[str, str]) -> int | None:
+    value = headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        return int(value.split(",")[0])
+    except ValueError:
+        return None
+
+
+async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    """The whole body, or :class:`BodyTooLarge` without reading more than ``limit`` bytes."""
+    declared = content_length(headers)
+    if declared is not None and declared > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # http.disconnect
+            break
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def send_response(send: Send, status: int, headers: Headers, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_problem(send: Send, problem: Problem) -> None:
+    await send_response(send, problem.status, problem.header_list(), problem.body())
+
+
+def http_datum(
+    method: str, url: str, headers: dict[str, str], query: dict[str, str], route: dict[str, str], body: bytes
+) -> meta.Datum:
+    """The ``httpTrigger`` datum the worker builds (raw bytes body, string fields)."""
+    return meta.Datum(
+        type="http",
+        value={
+            "method": meta.Datum(method, "string"),
+            "url": meta.Datum(url, "string"),
+            "headers": {k: meta.Datum(v, "string") for k, v in headers.items()},
+            "query": {k: meta.Datum(v, "string") for k, v in query.items()},
+            "params": {k: meta.Datum(v, "string") for k, v in route.items()},
+            "body": meta.Datum(body, "bytes"),
+        },
+    )
+
+
+def _text(datum: Any) -> str:
+    return str(datum.value if isinstance(datum, meta.Datum) else datum)
+
+
+def response_parts(datum: meta.Datum | None) -> tuple[int, Headers, bytes]:
+    """Status, headers and body for a function's encoded ``$return`` (``http`` or ``string`` datum)."""
+    if datum is None:
+        return 204, [], b""
+    if datum.type == "string":
+        body = str(datum.value).encode()
+        return (
+            200,
+            [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+            body,
+        )
+    if datum.type != "http":
+        raise TypeError(f"unsupported HTTP output datum type {datum.type!r}")
+    value = datum.value
+    status = int(_text(value["status_code"]))
+    body_datum = value.get("body")
+    body = b"" if body_datum is None else body_datum.value
+    if isinstance(body, str):
+        body = body.encode()
+    headers: Headers = []
+    for name, header in value.get("headers", {}).items():
+        lname = name.lower()
+        if lname in ("content-length", "transfer-encoding"):
+            continue
+        headers.append((lname.encode("latin-1"), _text(header).encode("latin-1")))
+    for cookie in value.get("cookies") or ():
+        for morsel in cookie.values():
+            headers.append((b"set-cookie", morsel.OutputString().encode("latin-1")))
+    if status not in (204, 304) and not (100 <= status < 200):
+        headers.append((b"content-length", str(len(body)).encode()))
+    else:
+        body = b""
+    return status, headers, body

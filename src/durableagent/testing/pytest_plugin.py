@@ -1,0 +1,55 @@
+"""pytest plugin of durableagent: the ``local_host`` fixture factory.
+
+Registered through the ``pytest11`` entry point, so it is imported by every pytest run in an
+environment where durableagent is installed: it imports nothing heavy at module level (the host
+is imported when a test first asks for it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from durableagent.testing.host import LocalHost
+
+
+@pytest.fixture
+def local_host(tmp_path: Path) -> Iterator[Callable[..., LocalHost]]:
+    """Start local hosts for this test: ``host = local_host(app_dir, **LocalHost options)``.
+
+    Each host gets its own store under ``tmp_path`` unless ``store=`` is given; every host started
+    through the factory is stopped when the test ends.
+    """
+    from durableagent.testing.host import LocalHost
+
+    started: list[LocalHost] = []
+
+    def factory(app_dir: str | Path, **options: Any) -> LocalHost:
+        options.setdefault("store", tmp_path / f"store-{len(started)}.sqlite")
+        host = LocalHost(app_dir, **options)
+        started.append(host)
+        return host.start()
+
+    yield factory
+    for host in reversed(started):
+        if host.running:
+            host.stop()
+
+
+@pytest.fixture
+def reset_durable_http_session() -> Iterator[None]:
+    """Forget the Durable SDK's module-global aiohttp session after the test.
+
+    The SDK binds one ``aiohttp.ClientSession`` to the first event loop that uses it; tests that
+    call a ``DurableOrchestrationClient`` on per-test loops must not share it across loops.
+    """
+    yield
+    try:
+        from azure.durable_functions.models.utils import http_utils
+    except ImportError:
+        return
+    http_utils._client_session = None

@@ -1,0 +1,87 @@
+"""Run the local host on a thread of the current process (``LocalHost(mode="thread")``).
+
+Why: in-process hosts start faster and can be debugged, but they share the process: the
+environment the host sets is restored on stop, and the Durable SDK's one-shot advisory warning is
+consumed up front (see :func:`consume_sdk_notices`). A thread cannot be SIGKILLed; crash tests use
+subprocess mode.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+
+class LocalHostError(RuntimeError):
+    """The host did not start (the message carries its output or error)."""
+
+
+class ThreadedHost:
+    def __init__(self, options: Any, env: Mapping[str, str]) -> None:
+        self.options = options
+        self.env = dict(env)
+        self._runner: Any = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._saved_env: dict[str, str] | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, timeout: float) -> str:
+        """Start and wait until the host serves; returns its base URL."""
+        from durableagent.local.server import HostRunner
+
+        self._saved_env = dict(os.environ)
+        os.environ.update(self.env)
+        consume_sdk_notices()
+        runner = HostRunner(self.options)
+        self._runner = runner
+
+        def run() -> None:
+            try:
+                runner.run()
+            except BaseException as exc:  # noqa: BLE001 - reported by start()
+                self._error = exc
+                runner.ready.set()
+
+        self._thread = threading.Thread(target=run, name="localhost", daemon=True)
+        self._thread.start()
+        if not runner.ready.wait(timeout) or runner.base_url is None:
+            self.stop(10)
+            raise LocalHostError(f"local host did not start: {self._error!r}") from self._error
+        return str(runner.base_url)
+
+    def system_key(self) -> str | None:
+        context = self._runner.context if self._runner is not None else None
+        return None if context is None else str(context.keys.system)
+
+    def stop(self, timeout: float) -> None:
+        if self._runner is not None:
+            self._runner.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._saved_env is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_env)
+            self._saved_env = None
+
+
+def consume_sdk_notices() -> None:
+    """Emit the SDK's one-shot df_loads DeprecationWarning now, silenced.
+
+    In thread mode the entity code runs inside the test process, where pytest's
+    ``filterwarnings = error`` would turn that advisory into an exception inside the first
+    ``get_state()``/``get_input()``; under the real worker (and the subprocess host) it is only a
+    log line.
+    """
+    with contextlib.suppress(ImportError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from azure.functions._durable_functions import df_loads
+
+        df_loads("null")
