@@ -41,10 +41,14 @@ def test_multi_turn_conversation_keeps_history(api: httpx.Client) -> None:
 
 def test_two_agents_keep_separate_sessions_and_call_their_tools(api: httpx.Client) -> None:
     sid = _sid()
-    weather = api.post("/agents/WeatherAgent/run",
-                       json={"message": "What is the weather like in Seattle?", "sessionId": sid})
+    weather = api.post(
+        "/agents/WeatherAgent/run", json={"message": "What is the weather like in Seattle?", "sessionId": sid}
+    )
     math = api.post("/agents/MathAgent/run", json={"message": "please add 2 and 40", "sessionId": sid})
-    assert weather.json()["response"] == "Here is what I found: location=Seattle, temperature=72, conditions=Sunny."
+    assert (
+        weather.json()["response"]
+        == "Here is what I found: location=Seattle, temperature=72, conditions=Sunny."
+    )
     assert math.json()["response"] == "Here is what I found: 42.0."
     history = api.get(f"/agents/WeatherAgent/{sid}").json()["conversation_history"]
     calls = history[1]["agent_response"]["tool_calls"]
@@ -53,16 +57,27 @@ def test_two_agents_keep_separate_sessions_and_call_their_tools(api: httpx.Clien
     assert history[1]["agent_response"]["usage"]["total_tokens"] > 0
     assert api.get(f"/agents/MathAgent/{sid}").json()["message_count"] == 1
     health = api.get("/health").json()
-    assert health == {"status": "healthy", "agent_count": 2,
-                      "agents": [{"name": "WeatherAgent", "type": "Agent"}, {"name": "MathAgent", "type": "Agent"}]}
+    assert health == {
+        "status": "healthy",
+        "agent_count": 2,
+        "agents": [{"name": "WeatherAgent", "type": "Agent"}, {"name": "MathAgent", "type": "Agent"}],
+    }
 
 
 def test_structured_output_over_http(api: httpx.Client) -> None:
-    schema = {"type": "object", "properties": {"location": {"type": "string"}, "temperature": {"type": "number"}},
-              "required": ["location", "temperature"]}
-    r = api.post("/agents/WeatherAgent/run",
-                 json={"message": "Give me the forecast for Paris.", "response_schema": schema,
-                       "enable_tool_calls": False})
+    schema = {
+        "type": "object",
+        "properties": {"location": {"type": "string"}, "temperature": {"type": "number"}},
+        "required": ["location", "temperature"],
+    }
+    r = api.post(
+        "/agents/WeatherAgent/run",
+        json={
+            "message": "Give me the forecast for Paris.",
+            "response_schema": schema,
+            "enable_tool_calls": False,
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["response"] == {"location": "Paris", "temperature": 0.0}
     bad = api.post("/agents/WeatherAgent/run", json={"message": "#bad-json", "response_format": schema})
@@ -72,8 +87,11 @@ def test_structured_output_over_http(api: httpx.Client) -> None:
 
 def test_slow_turn_answers_202_and_location_gives_the_result(api: httpx.Client) -> None:
     sid = _sid()
-    r = api.post("/agents/WeatherAgent/run", json={"message": "slow one #sleep:1.5", "sessionId": sid},
-                 headers={"Prefer": "wait=0.2"})
+    r = api.post(
+        "/agents/WeatherAgent/run",
+        json={"message": "slow one #sleep:1.5", "sessionId": sid},
+        headers={"Prefer": "wait=0.2"},
+    )
     assert r.status_code == 202, r.text
     assert r.headers["retry-after"] == "1"
     assert r.headers["preference-applied"] == "wait=0.2"
@@ -111,14 +129,23 @@ def test_text_plain_in_and_out(api: httpx.Client) -> None:
 
 def test_idempotency_key_replays_without_running_again(api: httpx.Client) -> None:
     sid, key = _sid(), "key-" + _sid()
-    first = api.post("/agents/WeatherAgent/run", json={"message": "once", "sessionId": sid},
-                     headers={"Idempotency-Key": key})
-    again = api.post("/agents/WeatherAgent/run", json={"message": "once", "sessionId": sid},
-                     headers={"Idempotency-Key": key})
+    first = api.post(
+        "/agents/WeatherAgent/run",
+        json={"message": "once", "sessionId": sid},
+        headers={"Idempotency-Key": key},
+    )
+    again = api.post(
+        "/agents/WeatherAgent/run",
+        json={"message": "once", "sessionId": sid},
+        headers={"Idempotency-Key": key},
+    )
     assert first.json() == again.json()
     assert first.json()["correlationId"] == key
-    other = api.post("/agents/WeatherAgent/run", json={"message": "twice", "sessionId": sid},
-                     headers={"Idempotency-Key": key})
+    other = api.post(
+        "/agents/WeatherAgent/run",
+        json={"message": "twice", "sessionId": sid},
+        headers={"Idempotency-Key": key},
+    )
     assert other.status_code == 422
     assert api.get(f"/agents/WeatherAgent/{sid}").json()["message_count"] == 1
 
@@ -128,12 +155,16 @@ def test_a_killed_host_finishes_the_turn_after_restart(tmp_path: object) -> None
     host = LocalHost(SAMPLE, store=store, env=FAULTS).start()
     try:
         sid = _sid()
-        done = httpx.post(host.url("/api/agents/WeatherAgent/run"), json={"message": "kept", "sessionId": sid},
-                          timeout=30)
+        done = httpx.post(
+            host.url("/api/agents/WeatherAgent/run"), json={"message": "kept", "sessionId": sid}, timeout=30
+        )
         assert done.status_code == 200
-        slow = httpx.post(host.url("/api/agents/WeatherAgent/run"),
-                          json={"message": "interrupted #sleep:3", "sessionId": sid},
-                          headers={"Prefer": "respond-async"}, timeout=30)
+        slow = httpx.post(
+            host.url("/api/agents/WeatherAgent/run"),
+            json={"message": "interrupted #sleep:3", "sessionId": sid},
+            headers={"Prefer": "respond-async"},
+            timeout=30,
+        )
         assert slow.status_code == 202  # acknowledged: the signal is committed
         time.sleep(0.5)  # the turn is running inside the entity
         host.kill()
@@ -149,7 +180,9 @@ def test_a_killed_host_finishes_the_turn_after_restart(tmp_path: object) -> None
         assert result.status_code == 200, result.text
         state = httpx.get(host.url(f"/api/agents/WeatherAgent/{sid}"), timeout=30).json()
         assert [e["content"] for e in state["conversation_history"] if e["role"] == "user"] == [
-            "kept", "interrupted #sleep:3"]
+            "kept",
+            "interrupted #sleep:3",
+        ]
     finally:
         if host.running:
             host.stop()

@@ -75,9 +75,7 @@ def test_structured_output_is_validated_and_returned_as_an_object(harness: Harne
     assert result["reply"]["response"] == {"location": "Paris"}
     entry = _view(harness)["conversation_history"][1]
     assert entry["agent_response"]["kind"] == "structured"
-    assert entry["agent_response"]["value"] == {
-        "location": "Paris"
-    }
+    assert entry["agent_response"]["value"] == {"location": "Paris"}
 
 
 def test_structured_output_mismatch_is_a_422_and_the_next_turn_works(harness: Harness) -> None:

@@ -217,3 +217,30 @@ def test_rpc_port_serves_only_the_token_path(door: FrontDoor) -> None:
     assert json.loads(public.body) == {"surface": "public", "base": "http://localhost:9"}
     assert _call(door, "GET", "/tok/durabletask/ping").status == 404  # not on the public port
     assert _call(door, "GET", "/admin/host/ping").status == 200
+
+
+def test_a_client_that_disconnects_mid_body_invokes_nothing(door: FrontDoor) -> None:
+    messages = [
+        {"type": "http.request", "body": b"partial", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/echo",
+        "raw_path": b"/api/echo",
+        "query_string": b"code=hk",
+        "headers": [],
+        "server": ("127.0.0.1", 7071),
+        "scheme": "http",
+    }
+    asyncio.run(door(scope, receive, send))
+    assert sent == []

@@ -1,0 +1,87 @@
+"""AgentFunctionApp registration: names, duplicates, functions it registers, custom functions beside it."""
+
+from __future__ import annotations
+
+import azure.functions as func
+import pytest
+from agent_framework import Agent
+
+from durableagent import AgentFunctionApp, AppOptions
+from durableagent.testing.offline_model import OfflineChatClient
+
+
+def _agent(name: str | None) -> Agent:
+    return Agent(OfflineChatClient(), name=name)
+
+
+def _functions(app: AgentFunctionApp) -> dict[str, object]:
+    return {f.get_function_name(): f for f in app.get_functions()}
+
+
+def test_one_entity_per_agent_and_the_contract_routes() -> None:
+    app = AgentFunctionApp(agents=[_agent("WeatherAgent"), _agent("MathAgent")])
+    functions = _functions(app)
+    for name in (
+        "agent_run",
+        "agent_session",
+        "agent_turn",
+        "health",
+        "openapi_json",
+        "openapi_yaml",
+        "docs",
+        "docs_asset",
+        "entity_WeatherAgent",
+        "entity_MathAgent",
+    ):
+        assert name in functions
+    entity = functions["entity_WeatherAgent"].get_trigger()  # type: ignore[attr-defined]
+    assert entity.type == "entityTrigger"
+    assert entity.entity_name == "WeatherAgent"
+    assert set(app.agents) == {"WeatherAgent", "MathAgent"}
+
+
+def test_add_agent_refuses_missing_bad_and_duplicate_names() -> None:
+    app = AgentFunctionApp()
+    with pytest.raises(ValueError, match="no name"):
+        app.add_agent(_agent(None))
+    with pytest.raises(ValueError, match="must match"):
+        app.add_agent(_agent("bad name"))
+    app.add_agent(_agent("Weather"))
+    with pytest.raises(ValueError, match="already registered"):
+        app.add_agent(_agent("weather"))
+
+
+def test_health_can_be_disabled_and_auth_level_applies() -> None:
+    app = AgentFunctionApp(
+        agents=[_agent("A")], enable_health_check=False, http_auth_level=func.AuthLevel.FUNCTION
+    )
+    functions = _functions(app)
+    assert "health" not in functions
+    trigger = functions["agent_run"].get_trigger()  # type: ignore[attr-defined]
+    assert trigger.auth_level == func.AuthLevel.FUNCTION
+    docs = functions["docs"].get_trigger()  # type: ignore[attr-defined]
+    assert docs.auth_level == func.AuthLevel.ANONYMOUS
+
+
+def test_custom_functions_live_beside_the_agents() -> None:
+    app = AgentFunctionApp(agents=[_agent("A")])
+
+    @app.route(route="status", methods=["GET"])
+    def status(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse("Running")
+
+    @app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer")
+    def periodic(timer: func.TimerRequest) -> None:
+        return None
+
+    functions = _functions(app)
+    assert functions["status"].get_trigger().route == "status"  # type: ignore[attr-defined]
+    assert functions["periodic"].get_trigger().type == "timerTrigger"  # type: ignore[attr-defined]
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="wait_timeout"):
+        AppOptions(wait_timeout=500)
+    with pytest.raises(ValueError, match="allowed_roles"):
+        AppOptions(allowed_roles=("assistant",))
+    assert AppOptions(allowed_roles=("user", "system")).allowed_roles == ("user", "system")
