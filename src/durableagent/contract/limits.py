@@ -7,8 +7,9 @@ more than it costs the caller (OWASP API4), and keeps SSRF (`$ref` to a URL) and
 patterns out of the entity.
 
 Invariants: too large → 413 `PayloadTooLarge`; too deep, too many properties, non-local or
-recursive `$ref`, `$id`, long `pattern`, or not a valid draft 2020-12 schema → 400
-`InvalidResponseSchema`. Errors carry JSON pointers into the request body.
+recursive `$ref`, `$id`, long or catastrophically backtracking `pattern` (regex_safety), or not
+a valid draft 2020-12 schema → 400 `InvalidResponseSchema`. Errors carry JSON pointers into the
+request body.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jsonschema.exceptions import best_match
 from .jsonbody import pointer as json_pointer
 from .metaschema import META_VALIDATOR
 from .problems import InvalidResponseSchema, PayloadTooLarge
+from .regex_safety import backtracking_risk
 
 __all__ = [
     "BODY_CHECKS",
@@ -135,7 +137,6 @@ def _walk(schema: dict[str, Any], limits: Limits) -> list[tuple[list[str | int],
     """Depth, property count, pattern length, `$id`; returns the `$ref`s as (location, target)."""
     refs: list[tuple[list[str | int], str]] = []
     properties = 0
-    too_long = f"pattern longer than {limits.max_pattern_chars} characters"
     stack: list[tuple[Any, list[str | int]]] = [(schema, [])]
     while stack:
         node, path = stack.pop()
@@ -150,12 +151,13 @@ def _walk(schema: dict[str, Any], limits: Limits) -> list[tuple[list[str | int],
                 refs.append((path, value))
             elif key == "$id":
                 raise _Issue(here, "$id is not supported (it would move $ref resolution)")
-            elif key == "pattern" and isinstance(value, str) and len(value) > limits.max_pattern_chars:
-                raise _Issue(here, too_long)
+            elif key == "pattern" and isinstance(value, str):
+                _check_pattern(value, here, limits)
             elif key in _PROPERTY_MAPS and isinstance(value, dict):
                 properties += len(value)
-                if key == "patternProperties" and any(len(k) > limits.max_pattern_chars for k in value):
-                    raise _Issue(here, too_long)
+                if key == "patternProperties":
+                    for pattern in value:
+                        _check_pattern(pattern, here, limits)
             if isinstance(value, dict | list):
                 stack.append((value, here))
     if properties > limits.max_schema_properties:
@@ -163,6 +165,19 @@ def _walk(schema: dict[str, Any], limits: Limits) -> list[tuple[list[str | int],
     if len(refs) > limits.max_schema_refs:
         raise _Issue([], f"has more than {limits.max_schema_refs} $refs")
     return refs
+
+
+def _check_pattern(pattern: str, where: list[str | int], limits: Limits) -> None:
+    """Long patterns and patterns that could backtrack catastrophically (regex_safety) are refused."""
+    if len(pattern) > limits.max_pattern_chars:
+        raise _Issue(where, f"pattern longer than {limits.max_pattern_chars} characters")
+    risk = backtracking_risk(pattern)
+    if risk is not None:
+        raise _Issue(
+            where,
+            f"pattern has {risk} (it could take exponential time to match)",
+            "The response schema has a regular expression that could take exponential time to match.",
+        )
 
 
 def _resolve(schema: dict[str, Any], ref: str) -> list[str | int] | None:

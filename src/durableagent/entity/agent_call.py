@@ -20,6 +20,7 @@ from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackPr
 from durableagent.contract.problems import UpstreamUnavailable
 from durableagent.entity.failures import classify
 from durableagent.entity.history import SOURCE_ID, STATE_HISTORY, STATE_NEW, DurableHistoryProvider
+from durableagent.tools import TURN_KWARG, ToolTurn
 
 logger = logging.getLogger("durableagent.turn")
 
@@ -87,13 +88,19 @@ async def _call_once(
     else:
         session, state, inputs = None, {}, [*history, user]
     streaming = callback is not None and hasattr(callback, "on_streaming_response_update")
+    # Tools read the turn from their FunctionInvocationContext (durableagent.tools.idempotency_key).
+    tool_kwargs = {TURN_KWARG: ToolTurn(context.agent_name, context.conversation_id, context.correlation_id)}
     if streaming:
-        stream: Any = agent.run(inputs, stream=True, session=session, options=options)  # type: ignore[call-overload]
+        stream: Any = agent.run(  # type: ignore[call-overload]
+            inputs, stream=True, session=session, options=options, function_invocation_kwargs=tool_kwargs
+        )
         async for update in stream:
             await _callback(callback, "on_streaming_response_update", update, context)
         response: AgentResponse = await stream.get_final_response()
     else:
-        response = await agent.run(inputs, session=session, options=options)  # type: ignore[call-overload]
+        response = await agent.run(  # type: ignore[call-overload]
+            inputs, session=session, options=options, function_invocation_kwargs=tool_kwargs
+        )
     new = list(state.get(STATE_NEW, ())) if uses_provider else [user, *response.messages]
     return CallResult(response=response, new_messages=new)
 

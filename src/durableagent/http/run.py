@@ -119,7 +119,12 @@ def accepted(
 ) -> func.HttpResponse:
     """202: the turn is queued or running; ``Location`` will have its result."""
     location = turn_location(url, agent, session, op.correlation_id, route_segments)
-    headers = {"Location": location, "Retry-After": "1", "x-ms-session-id": session}
+    headers = {
+        "Location": location,
+        "Retry-After": "1",
+        "x-ms-session-id": session,
+        "x-ms-correlation-id": op.correlation_id,
+    }
     if applied:
         headers["Preference-Applied"] = applied
     if text_out:
@@ -141,7 +146,7 @@ async def _respond(
     app: Any, found: Found, agent: str, session: str, op: RunOperation, text_out: bool, req: func.HttpRequest
 ) -> func.HttpResponse:
     entry, state = found
-    headers = {"x-ms-session-id": session}
+    headers = {"x-ms-session-id": session, "x-ms-correlation-id": op.correlation_id}
     if entry.get("status") != 200:
         problem = from_record(entry.get("problem") or {"status": entry.get("status", 500)})
         return problem_response(

@@ -66,7 +66,7 @@ class HostContext:
         return "null" if result is None or result.value is None else str(result.value)
 
     def management_urls(self, instance_id: str, public_base_url: str | None = None) -> dict[str, str]:
-        """The check-status payload for ``instance_id`` (``{id, statusQueryGetUri, ...}``, system key included).
+        """The check-status payload of ``instance_id`` (``{id, statusQueryGetUri, ...}``, system key in).
 
         Pass ``DurableRequest.public_base_url`` so links use the origin the caller reached.
         """

@@ -123,6 +123,8 @@ class FrontDoor:
         except http_io.BodyTooLarge:
             await http_io.send_problem(send, problems.payload_too_large(self.max_body_bytes))
             return
+        except http_io.ClientGone:
+            return
         url = _url(scope, headers, path)
         inputs = {
             route.trigger_binding: http_io.http_datum(method, url, headers, query, found.params, body),
@@ -158,6 +160,8 @@ class FrontDoor:
             body = await http_io.read_body(receive, headers, limit)
         except http_io.BodyTooLarge:
             await http_io.send_problem(send, problems.payload_too_large(limit))
+            return
+        except http_io.ClientGone:
             return
         query = {k.lower(): v.split(",")[0] for k, v in http_io.query_params(scope).items()}
         request = DurableRequest(

@@ -28,6 +28,10 @@ class BodyTooLarge(Exception):
     """The request body exceeds the limit (nothing past the limit was read)."""
 
 
+class ClientGone(Exception):
+    """The client disconnected before sending the whole body (nothing is invoked)."""
+
+
 def request_headers(scope: Scope) -> dict[str, str]:
     """Lower-cased header names; repeated headers joined with ``,`` (ASP.NET ``StringValues``)."""
     out: dict[str, str] = {}
@@ -60,7 +64,10 @@ def content_length(headers: dict[str, str]) -> int | None:
 
 
 async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    """The whole body, or :class:`BodyTooLarge` without reading more than ``limit`` bytes."""
+    """The whole body, or :class:`BodyTooLarge` without reading more than ``limit`` bytes.
+
+    :class:`ClientGone` when the client disconnects first (a truncated body is never passed on).
+    """
     declared = content_length(headers)
     if declared is not None and declared > limit:
         raise BodyTooLarge
@@ -69,7 +76,7 @@ async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> by
     while True:
         message = await receive()
         if message["type"] != "http.request":  # http.disconnect
-            break
+            raise ClientGone
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)

@@ -119,11 +119,11 @@ class HostRunner:
         return asyncio.run(self.main())
 
     def request_stop(self) -> None:
+        self._stop_requested = True
         loop = self._loop
         if loop is not None:
-            loop.call_soon_threadsafe(self._on_signal)
-        else:
-            self._stop_requested = True
+            with contextlib.suppress(RuntimeError):  # the loop already ended: nothing left to stop
+                loop.call_soon_threadsafe(self._on_signal)
 
     def _on_signal(self) -> None:
         server = self._server
