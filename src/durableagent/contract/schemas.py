@@ -13,7 +13,8 @@ every call (~1-4 ms per request here). This module builds, once per schema:
 
 Both use the same strict `pattern`: Python's `re.search` lets `^[A-Za-z0-9_-]+$` match
 `"abc\\n"` (`$` also matches before a final newline), so a trailing unescaped `$` is compiled as
-`\\Z`. That applies to bodies as well as parameters.
+`\\Z`. That applies to bodies as well as parameters. `\\s`, `\\d`, `\\w` keep their ECMA-262
+meaning (`ecma_regex`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
 from openapi_core.validation.schemas.validators import SchemaValidator
 from openapi_schema_validator import OAS30ReadValidator, OAS31Validator
 
+from .ecma_regex import ecma_escapes
+
 __all__ = ["STRICT_VALIDATORS", "Check", "authoritative", "compile_check", "inline_refs", "strict_regex"]
 
 Check = Callable[[Any], bool]
@@ -38,12 +41,16 @@ _ANNOTATIONS = frozenset({"description", "title", "default", "deprecated", "exam
 
 @functools.lru_cache(maxsize=512)
 def strict_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a JSON Schema pattern; a trailing unescaped `$` matches only at the very end."""
+    """Compile a JSON Schema pattern with ECMA-262 meaning.
+
+    A trailing unescaped `$` matches only at the very end; `\\s`/`\\S` are ECMA-262 white space;
+    `re.ASCII` makes `\\d`, `\\w`, `\\b` (and their negations) ASCII-only, as in ECMA-262.
+    """
     if pattern.endswith("$"):
         backslashes = len(pattern[:-1]) - len(pattern[:-1].rstrip("\\"))
         if backslashes % 2 == 0:
             pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
+    return re.compile(ecma_escapes(pattern), re.ASCII)
 
 
 def _strict_pattern(

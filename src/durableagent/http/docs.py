@@ -2,11 +2,15 @@
 
 The assets come from the ``swagger-ui-py`` package (Swagger UI 5, which renders OpenAPI 3.1), so
 the page works on machines and deployments without internet access. The page loads the app's own
-``openapi.json``; "Try it out" calls the running app.
+``openapi.json``; "Try it out" calls the running app. Operation ids are shown because they are
+the method names of the generated clients (``runAgent``, ``getConversation``...).
+tests/browser/test_swagger_ui.py drives the page in headless Chromium.
 """
 
 from __future__ import annotations
 
+import html
+import json
 from functools import lru_cache
 from importlib import resources
 
@@ -30,20 +34,23 @@ _PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>durableagent API</title>
-  <link rel="stylesheet" href="{base}/docs/assets/swagger-ui.css">
-  <link rel="icon" type="image/png" href="{base}/docs/assets/favicon-32x32.png">
+  <link rel="stylesheet" href="{assets}/swagger-ui.css">
+  <link rel="icon" type="image/png" href="{assets}/favicon-32x32.png">
 </head>
 <body>
   <div id="swagger-ui"></div>
-  <script src="{base}/docs/assets/swagger-ui-bundle.js"></script>
-  <script src="{base}/docs/assets/swagger-ui-standalone-preset.js"></script>
+  <script src="{assets}/swagger-ui-bundle.js"></script>
+  <script src="{assets}/swagger-ui-standalone-preset.js"></script>
   <script>
     window.ui = SwaggerUIBundle({{
-      url: "{base}/openapi.json",
+      url: {spec_url},
       dom_id: "#swagger-ui",
       validatorUrl: null,
       deepLinking: true,
+      displayOperationId: true,
+      displayRequestDuration: true,
       tryItOutEnabled: true,
       presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
       layout: "StandaloneLayout"
@@ -54,6 +61,16 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
+def page_html(route_prefix: str) -> str:
+    """The Swagger UI page for an app whose routes live under ``route_prefix`` (``api``, or "")."""
+    base = f"/{route_prefix}" if route_prefix else ""
+    # The prefix comes from host configuration; escape it anyway (HTML attribute, JS string).
+    return _PAGE.format(
+        assets=html.escape(f"{base}/docs/assets", quote=True),
+        spec_url=json.dumps(f"{base}/openapi.json").replace("<", "\\u003c"),
+    )
+
+
 @lru_cache(maxsize=len(ASSETS))
 def _asset(name: str) -> bytes:
     return resources.files("swagger_ui").joinpath("static", name).read_bytes()
@@ -61,8 +78,7 @@ def _asset(name: str) -> bytes:
 
 async def handle_docs(req: func.HttpRequest) -> func.HttpResponse:
     async def page(v: ValidatedRequest) -> func.HttpResponse:
-        prefix = route_prefix_of(req.url, 1)
-        return text_response(_PAGE.format(base=f"/{prefix}" if prefix else ""), mimetype="text/html")
+        return text_response(page_html(route_prefix_of(req.url, 1)), mimetype="text/html")
 
     return await serve(req, 1, page)
 
