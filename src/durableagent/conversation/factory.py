@@ -3,7 +3,9 @@
 Why: the same ``function_app.py`` runs on Azure (transcripts in ``AzureWebJobsStorage`` tables) and
 on the local host (its SQLite file, or memory), so the backend is picked from settings, not code:
 
-* ``DURABLEAGENT_CONVERSATION_STORE`` = ``sqlite:PATH`` (relative to the working directory)
+* ``DURABLEAGENT_CONVERSATION_STORE`` = ``sqlite:PATH`` (relative to the working directory;
+  ``?synchronous=normal`` only for a file whose WAL a FULL-committing host shares, see
+  ``conversation.sqlite``)
   | ``memory:`` | ``azure-table:`` (optionally ``azure-table:?table=NAME``);
 * else Azure Table storage when ``AzureWebJobsStorage`` is set: a connection string (including
   ``UseDevelopmentStorage=true``, i.e. Azurite), or identity-based
@@ -19,6 +21,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
@@ -36,7 +39,8 @@ logger = logging.getLogger(__name__)
 
 STORE_ENV = "DURABLEAGENT_CONVERSATION_STORE"
 STORAGE_ENV = "AzureWebJobsStorage"
-_FORMS = "sqlite:PATH, memory:, azure-table: or azure-table:?table=NAME"
+_FORMS = "sqlite:PATH[?synchronous=normal], memory:, azure-table: or azure-table:?table=NAME"
+_SQLITE_OPTION = re.compile(r"(.+)\?synchronous=(full|normal)")
 
 
 def store_from_url(url: str, env: Mapping[str, str] | None = None) -> ConversationStore:
@@ -50,9 +54,15 @@ def store_from_url(url: str, env: Mapping[str, str] | None = None) -> Conversati
     if scheme == "memory" and not rest:
         return MemoryConversationStore()
     if scheme == "sqlite" and rest:
-        path = Path(rest)
-        store = SQLiteConversationStore(path if path.is_absolute() else Path.cwd() / path)
-        logger.info("conversation store: SQLite file %s", store.path)
+        location, synchronous = rest, "full"
+        option = _SQLITE_OPTION.fullmatch(rest)  # only this exact suffix: a path may contain '?'
+        if option is not None:
+            location, synchronous = option.group(1), option.group(2)
+        path = Path(location)
+        store = SQLiteConversationStore(
+            path if path.is_absolute() else Path.cwd() / path, synchronous=synchronous
+        )
+        logger.info("conversation store: SQLite file %s (synchronous=%s)", store.path, store.synchronous)
         return store
     if scheme == "azure-table" and (not rest or rest.startswith("?")):
         options = parse_qs(rest[1:], keep_blank_values=True, strict_parsing=bool(rest[1:]))

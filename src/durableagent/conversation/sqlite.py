@@ -6,12 +6,34 @@ this module only touches ``conv_*`` tables, creates them with ``CREATE TABLE IF 
 its schema version in its own ``conv_meta`` table, never runs VACUUM and switches the journal to
 WAL only when it is not WAL already.
 
-Durability: every write is one ``BEGIN IMMEDIATE`` transaction committed with ``synchronous=FULL``
-in WAL mode, so a call that returned survives power loss. ``busy_timeout=30000`` absorbs the host's
-short write transactions; a lock held longer surfaces as :class:`StoreUnavailableError`.
+Durability: every write is one ``BEGIN IMMEDIATE`` transaction in WAL mode. By default it commits
+with ``synchronous=FULL``, so a call that returned survives power loss. ``busy_timeout=30000``
+absorbs the host's short write transactions; a lock held longer surfaces as
+:class:`StoreUnavailableError`.
 
-Threads: one connection per store, guarded by a lock (``check_same_thread=False``). The work runs
-in a worker thread (``asyncio.to_thread``) so that a busy wait never stalls the agent loop.
+``synchronous="normal"`` (``sqlite:PATH?synchronous=normal``; the local host sets it when the store
+is its own file) is for one case only: the file's WAL is shared with a host that commits with
+``synchronous=FULL`` after every entity operation and before acknowledging anything. Then:
+
+* a WAL is one file appended in commit order, and a FULL commit fsyncs that file, so every frame
+  written before it, by any connection, is on disk when it returns: a NORMAL write made during an
+  entity operation (``begin_attempt``, ``forget_request``, ``append_turn``, ``drop_session``) is
+  durable no later than the host's commit of that operation's batch, which precedes the reply;
+* SQLite keeps a NORMAL commit across an *application* crash (kill -9, ``os._exit``) like a FULL
+  one: the frames are in the OS page cache. Only an OS crash or power loss can lose NORMAL writes
+  not yet followed by a FULL commit: an attempt count (one attempt fewer toward poisoning) or a
+  transcript row of a turn whose batch never committed (the turn then runs again, as it would have
+  if the crash had come before the write);
+* ``mark_accepted`` is written by the route right before a 202, with no host commit after it, so
+  it stays FULL in every mode.
+
+This connection then never checkpoints (``wal_autocheckpoint=0``): the host's connection does.
+
+Threads: one connection per store, guarded by a lock (``check_same_thread=False``). Work that can
+wait (a FULL commit's fsync, a busy lock, a range of many rows) runs in a worker thread
+(``asyncio.to_thread``) so that it never stalls the agent loop. Point reads, and in NORMAL mode the
+small writes, first try on the caller's thread with ``busy_timeout=0`` (they take tens of
+microseconds, a thread hop costs more); when the lock is busy they fall back to the worker thread.
 
 The ledger is cleaned by ``forget_request`` and ``drop_session``; it is not otherwise bounded.
 """
@@ -59,6 +81,17 @@ LOAD_SQL = (  # a range scan of the primary-key index
 )
 # Primary result codes that mean "try again later": busy, locked, I/O error, disk full.
 _TRANSIENT_CODES = {5, 6, 10, 13}
+_BUSY_CODES = {5, 6}
+SYNCHRONOUS_MODES = ("full", "normal")
+INLINE_MAX_ROWS = 8  # load_turns ranges up to this size are read inline
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)  # Python >= 3.11
+    if isinstance(code, int):
+        return code & 0xFF in _BUSY_CODES
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _is_transient(exc: sqlite3.Error) -> bool:
@@ -104,7 +137,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         )
 
 
-def _connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
+def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> sqlite3.Connection:
     _create_private(path)
     conn = sqlite3.connect(
         path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
@@ -115,7 +148,11 @@ def _connect(path: Path, busy_timeout_ms: int) -> sqlite3.Connection:
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot switch {path.name} to WAL (journal_mode is {mode})")
-        conn.execute("PRAGMA synchronous=FULL")
+        if synchronous == "normal":  # see the module docstring: only for a file a FULL host shares
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")
+        else:
+            conn.execute("PRAGMA synchronous=FULL")
         _transaction(conn, _migrate)
     except BaseException:
         conn.close()
@@ -139,11 +176,26 @@ def _begin_attempt(conn: sqlite3.Connection, key: tuple[str, str, str]) -> int:
 class SQLiteConversationStore:
     """Transcripts and the request ledger in ``conv_*`` tables of a (possibly shared) SQLite file."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
-        """Open (creating with mode 0600 if needed) ``path`` and its ``conv_*`` tables."""
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        synchronous: str = "full",
+    ) -> None:
+        """Open (creating with mode 0600 if needed) ``path`` and its ``conv_*`` tables.
+
+        ``synchronous="normal"`` only when a host committing with FULL shares the file (module docstring).
+        """
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         self.path = Path(path)
+        self.synchronous = synchronous
+        self._busy_timeout_ms = int(busy_timeout_ms)
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = self._guard(lambda: _connect(self.path, busy_timeout_ms))
+        self._conn: sqlite3.Connection | None = self._guard(
+            lambda: _connect(self.path, busy_timeout_ms, synchronous)
+        )
 
     def _guard(self, work: Callable[[], T]) -> T:
         try:
@@ -160,11 +212,63 @@ class SQLiteConversationStore:
                 raise StoreError("the conversation store is closed")
             return self._guard(lambda: work(conn))
 
-    async def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
-        return await asyncio.to_thread(self._locked, lambda conn: conn.execute(sql, params).fetchall())
+    def _inline(self, work: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
+        """Try ``work`` on this thread without waiting: ``(False, None)`` when a lock is busy."""
+        if not self._lock.acquire(blocking=False):
+            return False, None
+        try:
+            conn = self._conn
+            if conn is None:
+                raise StoreError("the conversation store is closed")
+            conn.execute("PRAGMA busy_timeout=0")
+            try:
+                return True, work(conn)
+            except sqlite3.Error as exc:
+                if _is_busy(exc):
+                    return False, None
+                if _is_transient(exc):
+                    raise StoreUnavailableError(f"SQLite store {self.path.name} is unavailable") from exc
+                raise
+            finally:
+                conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        finally:
+            self._lock.release()
 
-    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.to_thread(self._locked, lambda conn: _transaction(conn, work))
+    async def _read(self, sql: str, params: tuple[Any, ...], *, inline: bool = False) -> list[Any]:
+        def read(conn: sqlite3.Connection) -> list[Any]:
+            return conn.execute(sql, params).fetchall()
+
+        if inline:
+            done, rows = self._inline(read)
+            if done:
+                return rows or []
+        return await asyncio.to_thread(self._locked, read)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T], *, inline: bool = True) -> T:
+        """Run ``work`` in one transaction; inline (no thread hop) only when it commits without fsync."""
+
+        def transaction(conn: sqlite3.Connection) -> T:
+            return _transaction(conn, work)
+
+        if inline and self.synchronous == "normal":
+            done, result = self._inline(transaction)
+            if done:
+                return result  # type: ignore[return-value]
+        return await asyncio.to_thread(self._locked, transaction)
+
+    async def _write_full(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """A write that is durable on its own (synchronous=FULL) whatever the store's mode."""
+        if self.synchronous == "full":
+            return await self._write(work)
+
+        def transaction(conn: sqlite3.Connection) -> T:
+            conn.execute("PRAGMA synchronous=FULL")
+            try:
+                return _transaction(conn, work)
+            finally:
+                conn.execute("PRAGMA synchronous=NORMAL")
+
+        return await asyncio.to_thread(self._locked, transaction)
 
     async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
         check_request(agent, session, request_id)
@@ -176,13 +280,14 @@ class SQLiteConversationStore:
             "INSERT INTO conv_requests (agent, session, request_id, attempts, state)"
             " VALUES (?, ?, ?, 0, 'accepted') ON CONFLICT DO NOTHING"
         )
-        await self._write(lambda conn: conn.execute(sql, (agent, session, request_id)))
+        await self._write_full(lambda conn: conn.execute(sql, (agent, session, request_id)))
 
     async def request_state(self, agent: str, session: str, request_id: str) -> RequestState | None:
         check_request(agent, session, request_id)
         rows = await self._read(
             "SELECT state FROM conv_requests WHERE agent = ? AND session = ? AND request_id = ?",
             (agent, session, request_id),
+            inline=True,
         )
         if not rows:
             return None
@@ -210,7 +315,8 @@ class SQLiteConversationStore:
         first, last = max(first, 1), min(last, MAX_TURN)
         if first > last:
             return []
-        rows = await self._read(LOAD_SQL, (ref.agent, ref.session, ref.incarnation, first, last))
+        params = (ref.agent, ref.session, ref.incarnation, first, last)
+        rows = await self._read(LOAD_SQL, params, inline=last - first < INLINE_MAX_ROWS)
         return [decode_record(row[0]) for row in rows]
 
     async def drop_session(self, agent: str, session: str) -> None:
@@ -220,7 +326,7 @@ class SQLiteConversationStore:
             conn.execute("DELETE FROM conv_turns WHERE agent = ? AND session = ?", (agent, session))
             conn.execute("DELETE FROM conv_requests WHERE agent = ? AND session = ?", (agent, session))
 
-        await self._write(drop)
+        await self._write(drop, inline=False)  # may delete many rows: never on the caller's thread
 
     def close(self) -> None:
         """Close the connection (safe from any thread, idempotent)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from agent_framework import AgentResponse, HistoryProvider, Message
 
@@ -26,6 +26,44 @@ from durableagent.conversation.base import ConversationStore, SessionRef, TurnRe
 SOURCE_ID = "durableagent"
 STATE_HISTORY = "history"
 STATE_NEW = "new"
+
+
+def _has_slots(cls: type) -> bool:
+    return any(getattr(klass, "__dict__", {}).get("__slots__") for klass in cls.__mro__)
+
+
+class HistoryMessage(Message):
+    """A ``Message`` of the session history whose shallow copy is cheap.
+
+    Why: on every turn Agent Framework shallow-copies every history message twice
+    (``SessionContext.extend_messages`` and the function-invocation layer's
+    ``_copy_messages_for_function_invocation``) with ``SerializationMixin.__copy__``, which walks the
+    class hierarchy looking for ``__slots__`` on each call: a few microseconds per message and turn.
+    ``Message`` keeps its fields in ``__dict__`` only, so copying that dict is the same copy.
+
+    Nothing else differs: same fields and values, ``isinstance(m, Message)``, ``to_dict()`` and
+    ``to_json()`` identical to a plain ``Message`` (``TYPE`` keeps the ``"message"`` type tag), so
+    what the model receives is unchanged.
+    """
+
+    TYPE: ClassVar[str] = "message"
+    _PLAIN_DICT: ClassVar[bool] = not _has_slots(Message)
+
+    def __copy__(self) -> HistoryMessage:
+        if not self._PLAIN_DICT:  # a future Message with slots: the generic copy knows them
+            return super().__copy__()  # type: ignore[return-value]
+        result = object.__new__(type(self))
+        result.__dict__.update(self.__dict__)
+        return result
+
+    @staticmethod
+    def adopt(message: Message) -> Message:
+        """A plain ``message`` as a HistoryMessage sharing its field values; anything else as it is."""
+        if type(message) is not Message:  # already a HistoryMessage, or an app's own subclass
+            return message
+        result = object.__new__(HistoryMessage)
+        result.__dict__.update(message.__dict__)
+        return result
 
 
 class DurableHistoryProvider(HistoryProvider):
@@ -59,7 +97,8 @@ def turn_messages(record: TurnRecord) -> list[Message]:
     """What a committed turn contributes to the model's history (nothing for a failed turn)."""
     if record.error is not None or record.reply is None:
         return []
-    return [Message.from_dict(record.user), *AgentResponse.from_dict(record.reply).messages]
+    messages = [Message.from_dict(record.user), *AgentResponse.from_dict(record.reply).messages]
+    return [HistoryMessage.adopt(message) for message in messages]
 
 
 @dataclass
@@ -100,7 +139,7 @@ class HistoryCache:
             self.forget(ref)
             return
         entry.turns = turns
-        entry.messages.extend(new_messages)
+        entry.messages.extend(HistoryMessage.adopt(message) for message in new_messages)
         self._messages += len(new_messages)
         self._entries.move_to_end(ref)
         self._trim()

@@ -12,6 +12,10 @@ batch interrupted by a crash is delivered again. So a turn:
    poisoned after ``max_attempts``), runs the agent, and writes turn *n* (idempotent upsert);
 5. returns a new ``SessionRecord``; the host commits it with the batch. Nothing is mutated before
    that point, so a failure leaves the state exactly as it was (plus at most one error turn).
+
+Every request ends with an entry in the ledger, even when the turn logic itself fails (a reply too
+large to store, a bug): an exception would fail the operation silently, and its caller would wait
+for an answer that never comes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from agent_framework import Message, SupportsAgentRun
 from durableagent._faults import crash_point
 from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackProtocol
 from durableagent.contract.problems import (
+    InternalError,
     PreconditionFailed,
     Problem,
     RoleNotAllowed,
@@ -34,7 +39,13 @@ from durableagent.contract.problems import (
     StructuredOutputInvalid,
     TurnPoisoned,
 )
-from durableagent.conversation.base import ConversationStore, SessionRef, StoreUnavailableError, TurnRecord
+from durableagent.conversation.base import (
+    ConversationStore,
+    RecordTooLargeError,
+    SessionRef,
+    StoreUnavailableError,
+    TurnRecord,
+)
 from durableagent.entity.agent_call import CallSettings, call_agent
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
@@ -114,6 +125,7 @@ class TurnRunner:
     ) -> tuple[SessionRecord, Any]:
         """Apply one ``run_agent`` operation; returns the new record and the operation's result."""
         record = replace(record) if record is not None else SessionRecord.new(self.reg.name, session)
+        before = replace(record, requests=dict(record.requests))  # what a failed turn leaves behind
         try:
             return await self._run(record, session, op)
         except StoreUnavailableError:
@@ -125,6 +137,19 @@ class TurnRunner:
             )
             return self._remember(
                 record, op, _entry(op, problem.status, turn=None, retryable=True, problem=problem)
+            )
+        except Exception as exc:  # noqa: BLE001 - a request must always get an answer in the ledger
+            # Without one, the route waits out its wait cap and the Location answers 202 for ever.
+            name = type(exc).__name__
+            logger.error("turn %s of %s could not be completed: %s", op.correlation_id, self.reg.name, name)
+            detail = (
+                "The turn's reply is too large to be stored."
+                if isinstance(exc, RecordTooLargeError)
+                else "The turn could not be completed. See the app's logs for the correlation id."
+            )
+            failed = InternalError(detail)
+            return self._remember(
+                before, op, _entry(op, failed.status, turn=None, retryable=False, problem=failed)
             )
 
     async def _run(self, record: SessionRecord, session: str, op: RunOperation) -> tuple[SessionRecord, Any]:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import azure.durable_functions as df
 
 from durableagent.contract.problems import StoreUnavailable
-from durableagent.wire import commit_feed
+from durableagent.wire import commit_feed, rpc_inprocess
 
 logger = logging.getLogger("durableagent.http")
 
@@ -44,6 +44,7 @@ class EntityWaiter:
     def __init__(self, client: df.DurableOrchestrationClient, entity_id: df.EntityId) -> None:
         self.client = client
         self.entity_id = entity_id
+        rpc_inprocess.bind(client)  # a host in this process answers the client's RPC without a socket
         self._feed = commit_feed.subscribe(commit_feed.entity_key(entity_id.name, entity_id.key))
         self._sub: commit_feed.Subscription | None = None
 

@@ -30,7 +30,13 @@ def prepare_environment(app_dir: Path, script: str | None, store_location: str) 
     """Read the app's settings and set the environment the app is imported into (Core Tools order)."""
     settings = load_settings(app_dir, script)
     apply_values(settings.values)
-    conversation = "memory:" if store_location == MEMORY else f"sqlite:{Path(store_location).resolve()}"
+    # Transcripts share the host's file and WAL; the host commits FULL after every entity operation,
+    # so the store's own commits can skip their fsync (reasoning in durableagent.conversation.sqlite).
+    conversation = (
+        "memory:"
+        if store_location == MEMORY
+        else f"sqlite:{Path(store_location).resolve()}?synchronous=normal"
+    )
     os.environ.setdefault(CONVERSATION_STORE_ENV, conversation)
     os.environ[LOCAL_HOST_ENV] = "1"
     root = str(app_dir)

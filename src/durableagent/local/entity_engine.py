@@ -26,6 +26,7 @@ from typing import Protocol
 from azure.functions import meta
 
 from durableagent import _faults
+from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
@@ -164,12 +165,16 @@ class EntityEngine:
             while not self._stopping:
                 self._dirty.discard(eid)
                 try:
-                    rows = await self.store.read(lambda c: tables.load_batch(c, eid, self.max_batch))
+                    rows, current = await self.store.read(lambda c: self._load(c, eid))
                     if not rows:
                         if eid in self._dirty:
                             continue
                         return
-                    await self._run_batch(eid, rows)
+                    await self._run_batch(eid, rows, current)
+                    if len(rows) < self.max_batch and eid not in self._dirty:
+                        # The batch held every row committed before it was read; a later enqueue
+                        # calls wake() after its commit, which marks this entity dirty.
+                        return
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -178,9 +183,17 @@ class EntityEngine:
         finally:
             self._active.pop(eid, None)
 
-    async def _run_batch(self, eid: str, rows: list[tables.MailboxRow]) -> None:
+    def _load(
+        self, conn: sqlite3.Connection, eid: str
+    ) -> tuple[list[tables.MailboxRow], tables.EntityRow | None]:
+        """The next batch and the entity's current state, in one trip to the store thread."""
+        rows = tables.load_batch(conn, eid, self.max_batch)
+        return rows, tables.read_entity(conn, eid) if rows else None
+
+    async def _run_batch(
+        self, eid: str, rows: list[tables.MailboxRow], current: tables.EntityRow | None
+    ) -> None:
         name, key = tables.split_entity_id(eid)
-        current = await self.store.read(lambda c: tables.read_entity(c, eid))
         batch = [wire.Operation(r.operation, r.input, r.is_signal) for r in rows]
         outcome = await self._invoke(name, key, current, batch)
         if outcome is None:  # invocation failure: every operation failed, old state kept
@@ -204,7 +217,8 @@ class EntityEngine:
                 sink.write(conn, calls)
             _faults.crash_point("host.entity.in_commit")
 
-        await self.store.write(commit)
+        stamp = (lambda: bench_trace.commit(eid)) if bench_trace.enabled() else None
+        await self.store.write(commit, after_commit=stamp)
         _faults.crash_point("host.entity.after_commit")
         if write_state:
             commit_feed.publish(eid, state if exists else None)

@@ -32,6 +32,7 @@ from durableagent.local.context import HostContext
 from durableagent.local.front_door import FrontDoor
 from durableagent.local.settings import AppSettings, SettingsError
 from durableagent.local.store import MEMORY, Store
+from durableagent.wire import rpc_inprocess
 
 log = logging.getLogger("durableagent.local")
 STARTED_LINE = "Host started: "
@@ -151,15 +152,18 @@ class HostRunner:
             wildcard = opts.host in _WILDCARDS
             public_base = f"http://{'127.0.0.1' if wildcard else opts.host}:{public_port}"
             token = secrets.token_hex(16)
+            rpc_base_url = f"http://127.0.0.1:{rpc_port}/{token}/durabletask/"
             ctx, front = build_context(
                 settings=settings,
                 store=store,
                 public_base_url=public_base,
-                rpc_base_url=f"http://127.0.0.1:{rpc_port}/{token}/durabletask/",
+                rpc_base_url=rpc_base_url,
                 require_keys=opts.require_keys,
                 max_body_bytes=opts.max_body_bytes,
             )
             front.rpc_port = rpc_port
+            # The app's durable clients reach this host in-process (same requests, no socket).
+            rpc_inprocess.register(rpc_base_url, front.call_rpc, asyncio.get_running_loop())
             self.context = ctx
             for name in EXTENSIONS:
                 _install_extension(name, ctx)
@@ -207,6 +211,7 @@ class HostRunner:
     async def _shutdown(self, ctx: HostContext | None, store: Store) -> None:
         try:
             if ctx is not None:
+                rpc_inprocess.unregister(ctx.rpc_base_url)
                 await ctx.entities.stop(self.options.entity_drain_timeout)
                 for hook in ctx.on_stop:
                     try:

@@ -188,7 +188,9 @@ class Store:
     def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         return fn(self._conn_or_fail())
 
-    def _write(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+    def _write(
+        self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None = None
+    ) -> R:
         conn = self._conn_or_fail()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -198,18 +200,23 @@ class Store:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if after_commit is not None:
+            after_commit()
         return result
 
     async def read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Run ``fn(conn)`` on the store thread (no transaction: one statement is atomic)."""
         return await asyncio.wrap_future(self._executor.submit(self._read, fn))
 
-    async def write(self, fn: Callable[[sqlite3.Connection], R]) -> R:
+    async def write(
+        self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None = None
+    ) -> R:
         """Run ``fn(conn)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT`` on the store thread.
 
         Returns after COMMIT (durable); an exception rolls the transaction back and propagates.
+        ``after_commit`` runs on the store thread right after COMMIT returned (timestamps).
         """
-        return await asyncio.wrap_future(self._executor.submit(self._write, fn))
+        return await asyncio.wrap_future(self._executor.submit(self._write, fn, after_commit))
 
     def read_sync(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Blocking :meth:`read` for code outside the event loop (never from the store thread)."""

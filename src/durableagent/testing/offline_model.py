@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import re
@@ -177,8 +178,16 @@ def _report_tool_results(message: Message) -> str:
     return "Here is what I found: " + "; ".join(parts) + "."
 
 
+@functools.lru_cache(maxsize=65_536)
+def _words(text: str) -> int:
+    return len(text.split())
+
+
 def _usage(messages: Sequence[Message], output: str) -> UsageDetails:
-    prompt = sum(len((m.text or "").split()) for m in messages)
+    # The words of each message's text: ``len(" ".join(texts).split())`` equals the sum over the
+    # texts, and each text is counted once (history messages share their Content objects and
+    # their strings across turns), so the prompt count does not cost O(history) string splitting.
+    prompt = sum(_words(c.text) for m in messages for c in m.contents if c.type == "text" and c.text)
     completion = len(output.split())
     return UsageDetails(
         input_token_count=prompt, output_token_count=completion, total_token_count=prompt + completion

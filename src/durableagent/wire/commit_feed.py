@@ -35,7 +35,14 @@ class Subscription:
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
 
     def _deliver(self, state: str | None) -> None:
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, state)
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:  # published on the waiter's own loop: no cross-thread wakeup needed
+            self._queue.put_nowait(state)
+        else:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, state)
 
     async def next(self, timeout: float) -> tuple[bool, str | None]:
         """Wait up to ``timeout`` seconds; ``(True, state)`` on a commit, ``(False, None)`` on timeout."""

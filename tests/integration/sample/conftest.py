@@ -14,10 +14,15 @@ SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "weather"
 FAULTS = {"DURABLEAGENT_OFFLINE_FAULTS": "1"}  # the offline model's test directives (#sleep:, #fail:)
 
 
-@pytest.fixture(scope="module")
-def sample_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHost]:
-    """The sample in a subprocess host with a file store, offline model faults enabled."""
-    host = LocalHost(SAMPLE, store=tmp_path_factory.mktemp("sample") / "store.sqlite", env=FAULTS)
+@pytest.fixture(scope="module", params=["inprocess-rpc", "http-rpc"])
+def sample_host(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHost]:
+    """The sample in a subprocess host with a file store, offline model faults enabled.
+
+    Run twice: with the host answering the app's Durable client in-process (the default), and with
+    ``DURABLEAGENT_INPROCESS_RPC=0``, where every client call is real HTTP to the host's RPC port.
+    """
+    env = {**FAULTS, "DURABLEAGENT_INPROCESS_RPC": "0" if request.param == "http-rpc" else "1"}
+    host = LocalHost(SAMPLE, store=tmp_path_factory.mktemp("sample") / "store.sqlite", env=env)
     host.start()
     yield host
     assert host.stop() == 0, host.output()

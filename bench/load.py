@@ -1,0 +1,132 @@
+"""The HTTP workloads: sequential turns (interleaved with health checks), concurrent clients,
+one long session (growth), conversation reads, and many stored sessions."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+
+from bench.client import RawClient
+
+AGENT = "WeatherAgent"
+JSON = {"content-type": "application/json"}
+KB_TEXT = ("lorem ipsum " * 90)[:1000]
+
+
+class TurnFailed(RuntimeError):
+    pass
+
+
+def turn(client: RawClient, session: str, message: str, agent: str = AGENT) -> bytes:
+    body = json.dumps({"message": message, "sessionId": session}).encode()
+    status, _, data = client.request("POST", f"/api/agents/{agent}/run", body, JSON)
+    if status != 200:
+        raise TurnFailed(f"POST run answered {status}: {data[:200]!r}")
+    return data
+
+
+def timed(call: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    call()
+    return time.perf_counter() - t
+
+
+def sequential(port: int, turns: int, sessions: int, prefix: str) -> tuple[list[float], list[float]]:
+    """``turns`` turns round-robin over ``sessions`` sessions, each preceded by a health check.
+
+    Interleaving keeps the turn and its floor under the same machine noise. Returns (turn, health).
+    """
+    client = RawClient("127.0.0.1", port)
+    turn_s, health_s = [], []
+    for i in range(turns):
+        health_s.append(timed(lambda: client.request("GET", "/api/health")))
+        turn_s.append(timed(lambda i=i: turn(client, f"{prefix}{i % sessions}", f"hello {i}")))
+    client.close()
+    return turn_s, health_s
+
+
+def concurrent(port: int, clients: int, turns_per_client: int, prefix: str) -> tuple[float, list[float]]:
+    """``clients`` keep-alive clients on distinct sessions; returns (turns/s, latencies).
+
+    Each client spreads its turns over its own sessions, ~8 turns each, so every concurrency level
+    runs turns of the same history length (a long session would measure growth, not concurrency).
+    """
+    per_session = max(1, turns_per_client // 8)
+    conns = [RawClient("127.0.0.1", port) for _ in range(clients)]
+    barrier = threading.Barrier(clients + 1)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        barrier.wait()
+        try:
+            for i in range(turns_per_client):
+                session = f"{prefix}{k}-{i % per_session}"
+                latencies[k].append(timed(lambda i=i, s=session: turn(conns[k], s, f"hello {i}")))
+        except BaseException as exc:  # noqa: BLE001 - reported after the join
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    for conn in conns:
+        conn.close()
+    if errors:
+        raise errors[0]
+    return clients * turns_per_client / elapsed, [x for xs in latencies for x in xs]
+
+
+def long_session(port: int, session: str, turns: int, start: int = 0) -> list[float]:
+    """Turns ``start+1..turns`` of one session with ~1 KB messages; latency of each."""
+    client = RawClient("127.0.0.1", port)
+    samples = [timed(lambda i=i: turn(client, session, f"turn {i} {KB_TEXT}")) for i in range(start, turns)]
+    client.close()
+    return samples
+
+
+def reads(port: int, path: str, n: int) -> tuple[list[float], int]:
+    """``n`` GETs of ``path``; returns latencies and the body size."""
+    client = RawClient("127.0.0.1", port)
+    samples, size = [], 0
+    for _ in range(n):
+        t = time.perf_counter()
+        status, _, data = client.request("GET", path)
+        samples.append(time.perf_counter() - t)
+        if status != 200:
+            raise TurnFailed(f"GET {path} answered {status}")
+        size = len(data)
+    client.close()
+    return samples, size
+
+
+def many_sessions(port: int, count: int, clients: int, prefix: str) -> float:
+    """Create ``count`` sessions (one turn each) with ``clients`` concurrent clients; returns seconds."""
+    per_client = -(-count // clients)
+    conns = [RawClient("127.0.0.1", port) for _ in range(clients)]
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        try:
+            for i in range(k * per_client, min(count, (k + 1) * per_client)):
+                turn(conns[k], f"{prefix}{i}", f"hello {i}")
+        except BaseException as exc:  # noqa: BLE001 - reported after the join
+            errors.append(exc)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for conn in conns:
+        conn.close()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started

@@ -1,0 +1,118 @@
+"""The printed table and the targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    """``(target, measured, met)`` for each speed target (met is None when not measured)."""
+    seq, floors, tput = r["turn"], r["floors"], r["throughput"]
+    growth, mem = r["growth"], r["memory"]
+    ratio = r["ratios"]["turn_over_health"]
+    c1, c32 = tput["1"]["turns_per_s"], tput["32"]["turns_per_s"]
+    c2r = r["commit_to_reply"]["p50_ms"]
+    return [
+        (
+            "turn p50 <= 4x health p50",
+            f"{ratio:.2f}x ({seq['p50_ms']:.2f} / {floors['health']['p50_ms']:.2f} ms)",
+            ratio <= 4,
+        ),
+        ("turn p50 < 10 ms", f"{seq['p50_ms']:.2f} ms", seq["p50_ms"] < 10),
+        ("commit -> reply p50 <= 2 ms", f"{c2r:.3f} ms", c2r <= 2),
+        ("turns 550-600 <= 3x turns 5-55", f"{growth['ratio']:.2f}x", growth["ratio"] <= 3),
+        ("32 clients >= 1.5x 1 client", f"{c32 / c1:.2f}x", c32 / c1 >= 1.5),
+        ("32 clients >= 200 turns/s", f"{c32:.0f} turns/s", c32 >= 200),
+        (f"RSS with {mem['sessions']} sessions < 200 MB", f"{mem['rss_mb']:.1f} MB", mem["rss_mb"] < 200),
+        ("startup < 2 s", f"{r['startup']['median_s']:.2f} s", r["startup"]["median_s"] < 2),
+    ]
+
+
+def _row(name: str, value: str, note: str = "") -> str:
+    return f"  {name:<46} {value:>24}  {note}"
+
+
+def render(r: dict[str, Any]) -> str:
+    m, seq, fl, ra = r["machine"], r["turn"], r["floors"], r["ratios"]
+    lines = [
+        f"durableagent bench - {m['cpu']}, {m['cores']} cores, Python {m['python']}, SQLite {m['sqlite']}",
+        f"  load average before/after: {r['loadavg']['before']} / {r['loadavg']['after']}",
+        f"  client: {r['client']['kind']}; its own round trip p50 {r['client']['p50_ms']:.3f} ms",
+        "",
+        "Sequential turns (POST run -> 200), "
+        f"{seq['n']} turns over {r['params']['sessions']} sessions, interleaved with GET /api/health",
+        _row("turn p50 / p95 / p99", f"{seq['p50_ms']:.2f} / {seq['p95_ms']:.2f} / {seq['p99_ms']:.2f} ms"),
+        _row(
+            "floor: GET /api/health round trip p50",
+            f"{fl['health']['p50_ms']:.3f} ms",
+            f"turn = {ra['turn_over_health']}x",
+        ),
+        _row(
+            "floor: agent run in-process p50",
+            f"{fl['agent_run']['p50_ms']:.3f} ms",
+            f"turn = {ra['turn_over_agent']}x",
+        ),
+        _row(
+            "floor: one SQLite commit (FULL) p50",
+            f"{fl['sqlite_commit']['p50_ms']:.3f} ms",
+            f"turn = {ra['turn_over_commit']}x ({fl['sqlite_commit']['state_bytes']} B state)",
+        ),
+        _row(
+            "commit -> HTTP reply p50 / p95",
+            f"{r['commit_to_reply']['p50_ms']:.3f} / {r['commit_to_reply']['p95_ms']:.3f} ms",
+        ),
+        "",
+        "Throughput (distinct sessions per client)",
+    ]
+    for n, t in r["throughput"].items():
+        lines.append(_row(f"{n} client(s)", f"{t['turns_per_s']:.0f} turns/s", f"p50 {t['p50_ms']:.2f} ms"))
+    g = r["growth"]
+    lines += [
+        "",
+        "Growth: one session, ~1 KB messages",
+        _row(
+            "turns 5-55 p50",
+            f"{g['early_p50_ms']:.2f} ms",
+            f"agent in-process {g['agent_early_p50_ms']:.2f} ms",
+        ),
+        _row(
+            "turns 550-600 p50",
+            f"{g['late_p50_ms']:.2f} ms",
+            f"agent in-process {g['agent_late_p50_ms']:.2f} ms",
+        ),
+        _row(
+            "ratio",
+            f"{g['ratio']:.2f}x",
+            f"turn minus agent: {g['overhead_early_ms']:.2f} -> {g['overhead_late_ms']:.2f} ms",
+        ),
+        _row(
+            f"GET state at {g['read_turns']} turns, whole p50",
+            f"{g['get_whole']['p50_ms']:.2f} ms",
+            f"{g['get_whole_bytes']} B",
+        ),
+        _row(
+            f"GET state at {g['read_turns']} turns, ?limit=20 p50",
+            f"{g['get_page']['p50_ms']:.2f} ms",
+            f"{g['get_page_bytes']} B",
+        ),
+        "",
+        "Host",
+        _row(
+            f"RSS after {r['memory']['sessions']} stored sessions",
+            f"{r['memory']['rss_mb']:.1f} MB",
+            f"(after startup {r['memory']['rss_start_mb']:.1f} MB)",
+        ),
+        _row("startup to first served request (median of 3)", f"{r['startup']['median_s']:.2f} s"),
+        "",
+        "Targets",
+    ]
+    for name, measured, met in targets(r):
+        lines.append(_row(name, measured, "met" if met else "NOT met"))
+    for extra in r.get("compare", []):
+        lines += ["", f"Comparison: {extra['name']}"]
+        if extra.get("skipped"):
+            lines.append(f"  skipped: {extra['skipped']}")
+            continue
+        for key, value in extra["rows"]:
+            lines.append(_row(key, value))
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""Timestamps for ``scripts/bench``: when an entity batch committed, when a route's reply went out.
+
+Why: the benchmark reports how long an HTTP caller waits after its turn is durable (the cost of
+waiting for the entity's answer). Only the host knows both moments, so it writes them down.
+
+Off unless ``DURABLEAGENT_BENCH_TRACE`` names a file when the host starts. Then every event is one
+line appended to that file (one ``write`` each, no buffering), on the host's monotonic clock:
+
+* ``C <ns> <entity id>``: on the store thread, right after an entity batch's COMMIT returned;
+* ``R <ns> <session id>``: right after a function's response was handed to the socket, for
+  responses that carry ``x-ms-session-id``.
+
+The bench pairs each reply with the last commit of that session's entity before it. When off,
+each event costs one check of a module global.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+
+TRACE_ENV = "DURABLEAGENT_BENCH_TRACE"
+_SESSION_HEADER = b"x-ms-session-id"
+
+
+def _open(path: str | None) -> int | None:
+    if not path:
+        return None
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+
+_fd = _open(os.environ.get(TRACE_ENV))
+
+
+def enabled() -> bool:
+    return _fd is not None
+
+
+def _line(kind: str, subject: str) -> None:
+    if _fd is not None:
+        os.write(_fd, f"{kind} {time.monotonic_ns()} {subject}\n".encode())
+
+
+def commit(entity_id: str) -> None:
+    _line("C", entity_id)
+
+
+def reply(headers: Iterable[tuple[bytes, bytes]]) -> None:
+    if _fd is None:
+        return
+    for name, value in headers:
+        if name == _SESSION_HEADER:
+            _line("R", value.decode("latin-1"))
+            return
