@@ -21,19 +21,22 @@ example ``.*x.*x.*`` is cubic); it does not claim to catch those.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    from re import _constants as _c
-    from re import _parser as _sre_parse
-else:  # pragma: no cover - Python 3.10
-    import sre_constants as _c
-    import sre_parse as _sre_parse
+# CPython's own regex parser (``sre_parse`` before 3.11, which warns when imported since then).
+_NEW = sys.version_info >= (3, 11)
+_sre_parse: Any = importlib.import_module("re._parser" if _NEW else "sre_parse")
+_c: Any = importlib.import_module("re._constants" if _NEW else "sre_constants")
 
 __all__ = ["backtracking_risk"]
 
-_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT, *([_c.POSSESSIVE_REPEAT] if hasattr(_c, "POSSESSIVE_REPEAT") else [])}
+_REPEATS = {
+    _c.MAX_REPEAT,
+    _c.MIN_REPEAT,
+    *([_c.POSSESSIVE_REPEAT] if hasattr(_c, "POSSESSIVE_REPEAT") else ()),
+}
 _BACKREFS = {_c.GROUPREF, _c.GROUPREF_EXISTS, _c.GROUPREF_IGNORE}
 _CONSUMING = {_c.LITERAL, _c.NOT_LITERAL, _c.IN, _c.ANY}
 

@@ -15,7 +15,9 @@ FAULTS = {"DURABLEAGENT_OFFLINE_FAULTS": "1"}  # the offline model's test direct
 
 
 @pytest.fixture(scope="module", params=["inprocess-rpc", "http-rpc"])
-def sample_host(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHost]:
+def sample_host(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalHost]:
     """The sample in a subprocess host with a file store, offline model faults enabled.
 
     Run twice: with the host answering the app's Durable client in-process (the default), and with
