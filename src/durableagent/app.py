@@ -51,7 +51,7 @@ class AgentFunctionApp(df.DFApp):
         self.enable_health_check = enable_health_check
         self._registrations: dict[str, AgentRegistration] = {}
         self._entities: dict[str, SessionEntity] = {}
-        self._history = HistoryCache()
+        self._history = HistoryCache(max_bytes=self.options.history_cache_bytes)
         self.stores = StoreHolder(conversation_store)
         register_routes(self, http_auth_level=http_auth_level, health=enable_health_check)
         for agent in agents or ():

@@ -21,6 +21,8 @@ class AppOptions:
         model_timeout: Seconds one agent run may take before the turn fails with 504.
         transient_retries: Retries of a 503-like model failure inside one turn (with backoff).
         max_body_bytes: Largest ``POST /run`` body accepted (413 beyond).
+        history_cache_bytes: Memory (approximate) for the per-process cache of recent sessions'
+            histories; a session not in it is read back from the conversation store.
     """
 
     wait_timeout: float = 30.0
@@ -29,6 +31,7 @@ class AppOptions:
     model_timeout: float = 120.0
     transient_retries: int = 2
     max_body_bytes: int = 64 * 1024
+    history_cache_bytes: int = 64 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if not 0 <= self.wait_timeout <= MAX_WAIT_SECONDS:

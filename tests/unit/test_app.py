@@ -85,3 +85,10 @@ def test_options_are_checked() -> None:
     with pytest.raises(ValueError, match="allowed_roles"):
         AppOptions(allowed_roles=("assistant",))
     assert AppOptions(allowed_roles=("user", "system")).allowed_roles == ("user", "system")
+
+
+def test_the_run_body_limit_is_an_app_option() -> None:
+    from durableagent.http.edge import validator_for
+
+    assert validator_for("api", 1024).limits.max_body_bytes == 1024
+    assert validator_for("api").limits.max_body_bytes == 64 * 1024

@@ -101,20 +101,35 @@ def turn_messages(record: TurnRecord) -> list[Message]:
     return [HistoryMessage.adopt(message) for message in messages]
 
 
+MESSAGE_OVERHEAD = 2048
+"""Approximate memory of one cached ``Message`` beyond its text (objects, dicts, contents), as
+measured on a soak (about 2.5 KB per short message)."""
+
+
+def _weight(messages: Sequence[Message]) -> int:
+    return sum(MESSAGE_OVERHEAD + len(message.text or "") for message in messages)
+
+
 @dataclass
 class _Entry:
     turns: int
     messages: list[Message] = field(default_factory=list)
+    weight: int = 0
 
 
 class HistoryCache:
-    """LRU of model-facing histories, bounded by session count and total message count."""
+    """LRU of model-facing histories, bounded by session count and (approximate) memory."""
 
-    def __init__(self, max_sessions: int = 256, max_messages: int = 200_000) -> None:
+    def __init__(self, max_sessions: int = 256, max_bytes: int = 64 * 1024 * 1024) -> None:
         self._entries: OrderedDict[SessionRef, _Entry] = OrderedDict()
         self._max_sessions = max_sessions
-        self._max_messages = max_messages
-        self._messages = 0
+        self._max_bytes = max_bytes
+        self._bytes = 0
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(sessions, approximate bytes)`` held."""
+        return len(self._entries), self._bytes
 
     async def history(self, store: ConversationStore, ref: SessionRef, turns: int) -> list[Message]:
         """The model-facing messages of turns 1..``turns`` of ``ref`` (from cache, else from the store)."""
@@ -129,7 +144,7 @@ class HistoryCache:
                 raise RuntimeError(f"transcript of session incarnation {ref.incarnation} has gaps")
             for record in records:
                 messages.extend(turn_messages(record))
-        self._put(ref, _Entry(turns, messages))
+        self._put(ref, _Entry(turns, messages, _weight(messages)))
         return messages
 
     def advance(self, ref: SessionRef, turns: int, new_messages: Sequence[Message]) -> None:
@@ -140,24 +155,24 @@ class HistoryCache:
             return
         entry.turns = turns
         entry.messages.extend(HistoryMessage.adopt(message) for message in new_messages)
-        self._messages += len(new_messages)
+        added = _weight(new_messages)
+        entry.weight += added
+        self._bytes += added
         self._entries.move_to_end(ref)
         self._trim()
 
     def forget(self, ref: SessionRef) -> None:
         entry = self._entries.pop(ref, None)
         if entry is not None:
-            self._messages -= len(entry.messages)
+            self._bytes -= entry.weight
 
     def _put(self, ref: SessionRef, entry: _Entry) -> None:
         self.forget(ref)
         self._entries[ref] = entry
-        self._messages += len(entry.messages)
+        self._bytes += entry.weight
         self._trim()
 
     def _trim(self) -> None:
-        while self._entries and (
-            len(self._entries) > self._max_sessions or self._messages > self._max_messages
-        ):
+        while self._entries and (len(self._entries) > self._max_sessions or self._bytes > self._max_bytes):
             _, old = self._entries.popitem(last=False)
-            self._messages -= len(old.messages)
+            self._bytes -= old.weight

@@ -9,7 +9,6 @@ prompts or secrets) unless ``DURABLEAGENT_DEBUG_LOGS=1`` asks for tracebacks in 
 from __future__ import annotations
 
 import logging
-import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,10 +17,12 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from durableagent.contract.limits import Limits
 from durableagent.contract.problems import AgentNotFound, InternalError, MethodNotAllowed, Problem
 from durableagent.contract.validate import ContractValidator, ValidatedRequest
 from durableagent.http.openapi_adapter import AzureOpenAPIRequest
 from durableagent.http.responses import problem_response
+from durableagent.logs import log_failure
 
 logger = logging.getLogger("durableagent.http")
 
@@ -29,9 +30,10 @@ Handler = Callable[[ValidatedRequest], Awaitable[func.HttpResponse]]
 
 
 @lru_cache(maxsize=8)
-def validator_for(route_prefix: str) -> ContractValidator:
-    """One validator per route prefix (normally one per process: host.json's ``routePrefix``)."""
-    return ContractValidator(route_prefix=route_prefix)
+def validator_for(route_prefix: str, max_body_bytes: int | None = None) -> ContractValidator:
+    """One validator per route prefix and body limit (normally one per process)."""
+    limits = Limits() if max_body_bytes is None else Limits(max_body_bytes=max_body_bytes)
+    return ContractValidator(route_prefix=route_prefix, limits=limits)
 
 
 def route_prefix_of(url: str, route_segments: int) -> str:
@@ -40,16 +42,13 @@ def route_prefix_of(url: str, route_segments: int) -> str:
     return "/".join(segments[: max(0, len(segments) - route_segments)])
 
 
-def _debug_logs() -> bool:
-    return os.environ.get("DURABLEAGENT_DEBUG_LOGS") == "1"
-
-
 async def serve(
     req: func.HttpRequest,
     route_segments: int,
     handler: Handler,
     context: func.Context | None = None,
     methods: frozenset[str] = frozenset({"GET"}),
+    max_body_bytes: int | None = None,
 ) -> func.HttpResponse:
     """Validate ``req`` and run ``handler``; any failure becomes a problem response.
 
@@ -63,19 +62,14 @@ async def serve(
     try:
         if req.method.upper() not in methods:
             raise MethodNotAllowed("This route does not support this method.", allow=methods)
-        validated = validator_for(route_prefix_of(req.url, route_segments)).validate(AzureOpenAPIRequest(req))
+        validator = validator_for(route_prefix_of(req.url, route_segments), max_body_bytes)
+        validated = validator.validate(AzureOpenAPIRequest(req))
         operation = validated.operation_id
         response = await handler(validated)
     except Problem as problem:
         response = problem_response(problem, instance=path)
-    except Exception as exc:
-        logger.error(
-            "unhandled %s in %s (correlationId=%s)",
-            type(exc).__name__,
-            operation,
-            invocation,
-            exc_info=exc if _debug_logs() else None,
-        )
+    except Exception as exc:  # noqa: BLE001 - the error boundary: anything becomes a 500 problem
+        log_failure(logger, exc, "unhandled failure in %s (correlationId=%s)", operation, invocation)
         response = problem_response(
             InternalError("The app failed to handle this request."), instance=path, correlationId=invocation
         )

@@ -61,7 +61,9 @@ async def handle_run(
     client: df.DurableOrchestrationClient,
     context: func.Context | None = None,
 ) -> func.HttpResponse:
-    return await serve(req, 3, lambda v: _run(app, client, req, v), context, frozenset({"POST"}))
+    return await serve(
+        req, 3, lambda v: _run(app, client, req, v), context, frozenset({"POST"}), app.options.max_body_bytes
+    )
 
 
 async def _run(

@@ -43,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds to let requests and entity batches finish on SIGTERM (default 10)",
     )
     serve.add_argument("--log-level", default="info", choices=_LEVELS)
+    serve.add_argument(
+        "--debug-logs",
+        action="store_true",
+        help="log failures with their text and traceback (may include user content; for development only)",
+    )
     return parser
 
 
@@ -55,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.log_level != "debug":
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    if args.debug_logs:
+        os.environ["DURABLEAGENT_DEBUG_LOGS"] = "1"
     if args.max_body_bytes < 1:
         print("durableagent: --max-body-bytes must be positive", file=sys.stderr)
         return 2

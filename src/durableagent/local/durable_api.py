@@ -23,6 +23,7 @@ from durableagent.local import entity_tables as tables
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.router import Match, MethodNotAllowed, Router
 from durableagent.local.store import Store
+from durableagent.logs import log_failure
 
 log = logging.getLogger("durableagent.local.durable_api")
 JSON = "application/json; charset=utf-8"
@@ -77,8 +78,8 @@ class DurableApi:
         assert isinstance(found, Match)
         try:
             return await found.target(request, found.params)
-        except Exception:
-            log.exception("durable API %s %s failed", request.method, found.target)
+        except Exception as exc:  # noqa: BLE001 - the API's error boundary (the extension answers 500)
+            log_failure(log, exc, "durable API %s %s failed", request.method, found.target)
             return DurableResponse.error(500, "Something went wrong while processing your request")
 
 

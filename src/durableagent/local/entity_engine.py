@@ -31,6 +31,7 @@ from durableagent.local import entity_tables as tables
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.store import Store
+from durableagent.logs import log_failure
 from durableagent.wire import commit_feed
 from durableagent.wire import entity_batch as wire
 
@@ -248,8 +249,8 @@ class EntityEngine:
             if datum is None:
                 raise wire.BatchResponseError("entity function returned nothing")
             return wire.decode_response(datum.value, len(batch))
-        except Exception:
-            log.exception(
-                "entity %s: invocation %s failed (%d operation(s))", name, invocation_id, len(batch)
+        except Exception as exc:  # noqa: BLE001 - a failed invocation fails its batch, whatever the cause
+            log_failure(
+                log, exc, "entity %s: invocation %s failed (%d operation(s))", name, invocation_id, len(batch)
             )
             return None

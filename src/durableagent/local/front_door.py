@@ -28,6 +28,7 @@ from durableagent.local.indexing import HttpFunction
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.keys import KeyRing, presented_key
 from durableagent.local.router import Match, MethodNotAllowed, Router
+from durableagent.logs import log_failure
 
 log = logging.getLogger("durableagent.local.http")
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask"
@@ -123,7 +124,7 @@ class FrontDoor:
         try:
             body = await http_io.read_body(receive, headers, self.max_body_bytes)
         except http_io.BodyTooLarge:
-            await http_io.send_problem(send, problems.payload_too_large(self.max_body_bytes))
+            await http_io.refuse_body(send, receive, headers, problems.payload_too_large(self.max_body_bytes))
             return
         except http_io.ClientGone:
             return
@@ -142,8 +143,8 @@ class FrontDoor:
                 trace_state=headers.get("tracestate", ""),
             )
             status, out_headers, out_body = http_io.response_parts(result)
-        except Exception:
-            log.exception("function %s failed (invocation %s)", route.function.name, invocation_id)
+        except Exception as exc:  # noqa: BLE001 - user code failed: a 500 problem with the invocation id
+            log_failure(log, exc, "function %s failed (invocation %s)", route.function.name, invocation_id)
             await http_io.send_problem(send, problems.invocation_failed(invocation_id))
             return
         await http_io.send_response(send, status, out_headers, out_body)
@@ -194,7 +195,7 @@ class FrontDoor:
         try:
             body = await http_io.read_body(receive, headers, limit)
         except http_io.BodyTooLarge:
-            await http_io.send_problem(send, problems.payload_too_large(limit))
+            await http_io.refuse_body(send, receive, headers, problems.payload_too_large(limit))
             return
         except http_io.ClientGone:
             return

@@ -9,6 +9,7 @@ and bytes it describes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -63,6 +64,10 @@ def content_length(headers: dict[str, str]) -> int | None:
         return None
 
 
+LINGER_BYTES = 16 * 1024 * 1024
+LINGER_SECONDS = 2.0
+
+
 async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
     """The whole body, or :class:`BodyTooLarge` without reading more than ``limit`` bytes.
 
@@ -86,6 +91,33 @@ async def read_body(receive: Receive, headers: dict[str, str], limit: int) -> by
         if not message.get("more_body", False):
             break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def refuse_body(send: Send, receive: Receive, headers: dict[str, str], problem: Problem) -> None:
+    """Answer a too-large body at once, then linger: discard what the client still sends.
+
+    The 413 goes out before any more of the body is read. Clients that write their whole body
+    before reading (``http.client``, ``httpx``) would then hit a reset connection, so, like nginx's
+    lingering close, the rest is read and thrown away for a bounded time and size (never kept)
+    before the connection closes. A client that asked ``Expect: 100-continue`` sent no body.
+    """
+    await send_problem(send, problem)
+    if headers.get("expect", "").lower() == "100-continue":
+        return
+    try:
+        await asyncio.wait_for(_discard(receive, LINGER_BYTES), LINGER_SECONDS)
+    except asyncio.TimeoutError:
+        return
+
+
+async def _discard(receive: Receive, budget: int) -> None:
+    while budget > 0:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        budget -= len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def send_response(send: Send, status: int, headers: Headers, body: bytes) -> None:

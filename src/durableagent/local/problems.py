@@ -59,12 +59,13 @@ def method_not_allowed(allowed: list[str]) -> Problem:
 
 
 def payload_too_large(limit: int) -> Problem:
+    # No "Connection: close": the server would then close at once, and a client still writing its
+    # body would see a reset instead of this answer (see http_io.refuse_body's lingering).
     return Problem(
         413,
         "payload-too-large",
         "Payload Too Large",
         f"The request body exceeds the limit of {limit} bytes.",
-        (("Connection", "close"),),
     )
 
 
