@@ -46,8 +46,8 @@ def test_kill9_battery_long(tmp_path: Path) -> None:
 
 
 def test_a_crash_after_the_transcript_write_does_not_run_the_model_again(tmp_path: Path) -> None:
-    """The journal: turn n is already in the transcript, so its redelivery reuses it. A session's
-    very first turn is the documented exception (its record did not exist yet, so it runs again)."""
+    """The journal: turn n is already in the transcript, so its redelivery reuses it, including a
+    session's very first turn (its incarnation is derived from the request that starts it)."""
     host = battery_host(tmp_path, env={CRASH_ENV: "turn.after_transcript"}).start()
     session = "j" + uuid.uuid4().hex[:12]
     try:
@@ -71,5 +71,5 @@ def test_a_crash_after_the_transcript_write_does_not_run_the_model_again(tmp_pat
         if host.running:
             host.stop()
     runs = read_probe(tmp_path / "probe.log").runs
-    assert runs[f"m-{session}-1"] == 2  # first turn: a new session record each delivery
+    assert runs[f"m-{session}-1"] == 1  # the first turn's transcript record is reused too
     assert runs[f"m-{session}-2"] == 1  # later turns: the transcript's turn is reused

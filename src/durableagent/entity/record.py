@@ -13,6 +13,7 @@ failures, a failed precondition) is only the answer for the HTTP request whose `
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,9 +38,17 @@ class SessionRecord:
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @staticmethod
-    def new(agent: str, session: str) -> SessionRecord:
-        """A session's first record; its incarnation keys the transcript until the next reset."""
-        return SessionRecord(agent=agent, session=session, incarnation=secrets.token_hex(8))
+    def new(agent: str, session: str, first_request: str | None = None) -> SessionRecord:
+        """A session's first record; its incarnation keys the transcript until the next reset.
+
+        Derived from the request that starts the session when there is one, so that a redelivery
+        of that first turn after a crash finds the turn it already wrote (the journal) under the
+        same incarnation instead of running the model again.
+        """
+        if first_request is None:
+            return SessionRecord(agent=agent, session=session, incarnation=secrets.token_hex(8))
+        seed = f"{agent}\n{session}\n{first_request}".encode()
+        return SessionRecord(agent=agent, session=session, incarnation=hashlib.sha256(seed).hexdigest()[:16])
 
     @property
     def etag(self) -> str:

@@ -20,12 +20,10 @@ for an answer that never comes.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import jsonschema
 from agent_framework import Message, SupportsAgentRun
 
 from durableagent._faults import crash_point
@@ -36,7 +34,6 @@ from durableagent.contract.problems import (
     Problem,
     RoleNotAllowed,
     StoreUnavailable,
-    StructuredOutputInvalid,
     TurnPoisoned,
 )
 from durableagent.conversation.base import (
@@ -53,6 +50,7 @@ from durableagent.entity.operation import RunOperation
 from durableagent.entity.record import SessionRecord
 from durableagent.entity.replies import problem_record, reply_text, run_result
 from durableagent.entity.state import utc_now
+from durableagent.entity.structured import check_structured, parse_value
 
 logger = logging.getLogger("durableagent.turn")
 
@@ -90,26 +88,6 @@ def _entry(
     }
 
 
-def _structured(record_value: Any, schema: Any) -> tuple[Any, Problem | None]:
-    try:
-        jsonschema.Draft202012Validator(schema).validate(record_value)
-    except jsonschema.ValidationError:
-        return None, StructuredOutputInvalid(
-            "The agent's reply does not match the requested response_schema."
-        )
-    return record_value, None
-
-
-def _parse_value(response: Any) -> Any:
-    value = getattr(response, "value", None)
-    if value is None:
-        try:
-            value = json.loads(response.text)
-        except ValueError:
-            return None
-    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
-
-
 class TurnRunner:
     """Runs ``run_agent`` operations for one agent."""
 
@@ -124,7 +102,11 @@ class TurnRunner:
         self, record: SessionRecord | None, session: str, op: RunOperation
     ) -> tuple[SessionRecord, Any]:
         """Apply one ``run_agent`` operation; returns the new record and the operation's result."""
-        record = replace(record) if record is not None else SessionRecord.new(self.reg.name, session)
+        record = (
+            replace(record)
+            if record is not None
+            else SessionRecord.new(self.reg.name, session, op.correlation_id)
+        )
         before = replace(record, requests=dict(record.requests))  # what a failed turn leaves behind
         try:
             return await self._run(record, session, op)
@@ -248,7 +230,7 @@ class TurnRunner:
         crash_point("turn.after_model")
         value, problem_or_none = None, None
         if op.response_schema is not None:
-            value, problem_or_none = _structured(_parse_value(result.response), op.response_schema)
+            value, problem_or_none = check_structured(parse_value(result.response), op.response_schema)
         reply = result.response.to_dict()
         new_messages = result.new_messages if problem_or_none is None else []
         return await self._write(

@@ -265,3 +265,12 @@ def test_transient_failures_do_not_count_toward_poisoning(harness: Harness) -> N
         assert result["status"] == 503
     harness.model.faults = False
     assert harness.turn("flaky #fail:transient", "c1", nonce="last")["status"] == 200
+
+
+def test_a_crash_after_the_first_turns_transcript_write_reuses_it(harness: Harness) -> None:
+    harness.turn("hello", "c1")  # the host "crashes" before committing the session's first batch:
+    harness.state = None
+    calls = CountingModel.calls
+    redelivered = harness.turn("hello", "c1")
+    assert redelivered["status"] == 200
+    assert CountingModel.calls == calls
