@@ -21,14 +21,14 @@ def new_correlation_id() -> str:
 
 
 def fingerprint(message: str, role: str, enable_tool_calls: bool, response_schema: Any) -> str:
-    """SHA-256 of the request's meaning; independent of key order and whitespace."""
+    """SHA-256 (first 128 bits) of the request's meaning; independent of key order and whitespace."""
     canonical = json.dumps(
         {"message": message, "role": role, "tools": enable_tool_calls, "schema": response_schema},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]  # 128 bits: kept in every ledger entry
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ its size must not grow with the conversation. It holds counters, the last reply,
 ledger of recent requests (for idempotent retries and for waiters to find their result); the
 transcript itself lives in the ConversationStore, keyed by ``incarnation`` and turn number.
 
-Ledger entries: ``{"fp": fingerprint, "status": http status, "turn": n|None, "retryable": bool,
-"nonce": str, "reply": RunResult|None, "problem": problem record|None}``. A final entry (not
-retryable) answers every later request with the same id; a retryable one (transient upstream
-failures, a failed precondition) is only the answer for the HTTP request whose ``nonce`` it carries.
+Ledger entries: ``{"fp": fingerprint, "status": http status, "turn"?: n, "retryable"?: true,
+"nonce"?: str, "reply"?: RunResult, "problem"?: problem record}`` (absent keys read as None or
+false). A final entry (not retryable) answers every later request with the same id; a retryable
+one (transient upstream failures, a failed precondition) is only the answer for the HTTP request
+whose ``nonce`` it carries.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from durableagent.entity.state import UnsupportedStateVersionError, utc_now
 
 RECORD_SCHEMA_VERSION = 2
 REQUEST_LEDGER_SIZE = 128
-OUTBOX_SIZE = 8
+OUTBOX_SIZE = 4  # full replies kept inline for waiters; older ones are rebuilt from the transcript
 
 
 @dataclass

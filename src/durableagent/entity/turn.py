@@ -77,15 +77,19 @@ def _entry(
     reply: dict[str, Any] | None = None,
     problem: Problem | None = None,
 ) -> dict[str, Any]:
-    return {
-        "fp": op.fingerprint,
-        "status": status,
-        "turn": turn,
-        "retryable": retryable,
-        "nonce": op.nonce,
-        "reply": reply,
-        "problem": problem_record(problem) if problem is not None else None,
-    }
+    # Compact: the ledger is part of the entity state, rewritten on every batch; absent keys read
+    # as None/False. Only a retryable entry needs the nonce of the request it answers.
+    entry: dict[str, Any] = {"fp": op.fingerprint, "status": status}
+    if turn is not None:
+        entry["turn"] = turn
+    if retryable:
+        entry["retryable"] = True
+        entry["nonce"] = op.nonce
+    if reply is not None:
+        entry["reply"] = reply
+    if problem is not None:
+        entry["problem"] = problem_record(problem)
+    return entry
 
 
 class TurnRunner:
