@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -28,15 +26,3 @@ def plain_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHost]:
 def http(plain_host: LocalHost) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=plain_host.base_url, timeout=30) as client:
         yield client
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Poll ``predicate`` until it returns a truthy value (which is returned) or fail."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        time.sleep(interval)

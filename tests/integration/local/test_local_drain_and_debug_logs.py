@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import PLAIN_DF, wait_for
+from durableagent.testing.polling import wait_for
+
+from .conftest import PLAIN_DF
 
 pytestmark = pytest.mark.integration
 

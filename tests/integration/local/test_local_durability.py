@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from durableagent.testing.host import LocalHost
+from durableagent.testing.polling import wait_for
 
-from .conftest import PLAIN_DF, wait_for
+from .conftest import PLAIN_DF
 
 pytestmark = pytest.mark.integration
 WEBHOOK = "/runtime/webhooks/durabletask"

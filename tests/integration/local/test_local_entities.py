@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from durableagent.testing.host import LocalHost
-
-from .conftest import wait_for
+from durableagent.testing.polling import wait_for
 
 pytestmark = pytest.mark.integration
 WEBHOOK = "/runtime/webhooks/durabletask"

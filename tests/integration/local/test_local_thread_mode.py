@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from durableagent.testing.host import LocalHost, LocalHostError
+from durableagent.testing.polling import wait_for
 
-from .conftest import PLAIN_DF, wait_for
+from .conftest import PLAIN_DF
 
 pytestmark = pytest.mark.integration
 

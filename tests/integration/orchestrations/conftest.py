@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ import httpx
 import pytest
 
 from durableagent.testing.host import LocalHost
+from durableagent.testing.polling import wait_for
 
 PLAIN_DF = Path(__file__).resolve().parents[2] / "apps" / "plain_df"
 TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
@@ -29,18 +29,6 @@ def orch_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHost]:
 def http(orch_host: LocalHost) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=orch_host.base_url, timeout=30) as client:
         yield client
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05) -> Any:
-    """Poll ``predicate`` until it returns a truthy value (which is returned) or fail."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        time.sleep(interval)
 
 
 def start(http: httpx.Client, name: str, value: Any = None, instance_id: str | None = None) -> str:

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from durableagent.testing.host import LocalHost
+from durableagent.testing.polling import wait_for
 
-from .conftest import finished, status, wait_for
+from .conftest import finished, status
 
 pytestmark = pytest.mark.integration
 WEBHOOK = "/runtime/webhooks/durabletask"

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from durableagent.testing.host import LocalHost
+from durableagent.testing.polling import wait_for
 
-from .conftest import PLAIN_DF, finished, start, status, wait_for
+from .conftest import PLAIN_DF, finished, start, status
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,9 @@ import uuid
 import httpx
 import pytest
 
-from .conftest import finished, start, status, wait_for
+from durableagent.testing.polling import wait_for
+
+from .conftest import finished, start, status
 
 pytestmark = pytest.mark.integration
 
