@@ -34,9 +34,9 @@ async def _calls(registration: Any, plan: list[tuple[int, str]], sessions: int) 
 
     from durableagent.callbacks import AgentCallbackContext
     from durableagent.entity.agent_call import call_agent
-    from durableagent.entity.history import HistoryMessage
+    from durableagent.entity.history import SessionHistory
 
-    histories: list[list[Any]] = [[] for _ in range(sessions)]
+    histories = [SessionHistory() for _ in range(sessions)]
     samples = []
     for session, text in plan:
         user = Message(role="user", contents=[text])
@@ -54,7 +54,7 @@ async def _calls(registration: Any, plan: list[tuple[int, str]], sessions: int) 
             settings=registration.call,
         )
         samples.append(time.perf_counter() - started)
-        histories[session].extend(HistoryMessage.adopt(m) for m in result.new_messages)
+        histories[session].add(result.new_messages)
     return samples
 
 

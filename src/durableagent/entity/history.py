@@ -15,11 +15,18 @@ committed turns, so a batch the host did not commit (or another process's turns)
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from agent_framework import AgentResponse, HistoryProvider, Message
+from agent_framework import (
+    AgentResponse,
+    AgentSession,
+    HistoryProvider,
+    Message,
+    SessionContext,
+    SupportsAgentRun,
+)
 
 from durableagent.conversation.base import ConversationStore, SessionRef, TurnRecord
 
@@ -66,6 +73,51 @@ class HistoryMessage(Message):
         return result
 
 
+APPROVAL_CONTROLS = frozenset({"function_approval_request", "function_approval_response"})
+
+
+class SessionHistory(list[Message]):
+    """The model-facing messages of a session (``HistoryMessage``s), and whether any of them carries a
+    tool-approval control.
+
+    Why the flag: before every run Agent Framework's ``HistoryProvider.before_run`` scans the whole
+    history for resolved approval requests to drop. A session that never used approvals has none, and
+    the flag, kept as messages are added, lets the provider skip that O(history) scan.
+    """
+
+    approval_controls: bool = False
+
+    def add(self, messages: Iterable[Message]) -> None:
+        for message in messages:
+            adopted = HistoryMessage.adopt(message)
+            if not self.approval_controls and any(c.type in APPROVAL_CONTROLS for c in adopted.contents):
+                self.approval_controls = True
+            self.append(adopted)
+
+
+def _attributed_copies(messages: SessionHistory, attribution: dict[str, str]) -> list[Message] | None:
+    """What ``SessionContext.extend_messages`` makes of ``messages``, made in one cheap pass.
+
+    Each copy shares its field values with the original, owns its ``additional_properties`` and
+    ``_attribution`` dicts, and the originals are untouched, as with the framework's own copy. Returns
+    None when a message needs the framework's general path (a subclass of our own, or attribution it
+    already carries).
+    """
+    if not HistoryMessage._PLAIN_DICT:
+        return None
+    copies: list[Message] = []
+    for message in messages:
+        props = message.additional_properties
+        if type(message) is not HistoryMessage or "_attribution" in props:
+            return None
+        copy = object.__new__(HistoryMessage)
+        fields = copy.__dict__
+        fields.update(message.__dict__)
+        fields["additional_properties"] = {**props, "_attribution": dict(attribution)}
+        copies.append(copy)
+    return copies
+
+
 class DurableHistoryProvider(HistoryProvider):
     """Supplies ``state["history"]`` to the agent and collects the run's new messages in ``state["new"]``.
 
@@ -80,6 +132,25 @@ class DurableHistoryProvider(HistoryProvider):
         self, session_id: str | None, *, state: dict[str, Any] | None = None, **kwargs: Any
     ) -> list[Message]:
         return list(state.get(STATE_HISTORY, ())) if state is not None else []
+
+    async def before_run(
+        self,
+        *,
+        agent: SupportsAgentRun,
+        session: AgentSession,
+        context: SessionContext,
+        state: dict[str, Any],
+    ) -> None:
+        """Load the history into ``context`` as the framework does, in one pass when nothing needs its
+        approval filtering (the framework's path otherwise)."""
+        history = state.get(STATE_HISTORY)
+        if isinstance(history, SessionHistory) and not history.approval_controls:
+            attribution = {"source_id": self.source_id, "source_type": type(self).__name__}
+            copies = _attributed_copies(history, attribution)
+            if copies is not None:
+                context.context_messages.setdefault(self.source_id, []).extend(copies)
+                return
+        await super().before_run(agent=agent, session=session, context=context, state=state)
 
     async def save_messages(
         self,
@@ -97,8 +168,7 @@ def turn_messages(record: TurnRecord) -> list[Message]:
     """What a committed turn contributes to the model's history (nothing for a failed turn)."""
     if record.error is not None or record.reply is None:
         return []
-    messages = [Message.from_dict(record.user), *AgentResponse.from_dict(record.reply).messages]
-    return [HistoryMessage.adopt(message) for message in messages]
+    return [Message.from_dict(record.user), *AgentResponse.from_dict(record.reply).messages]
 
 
 MESSAGE_OVERHEAD = 2048
@@ -113,7 +183,7 @@ def _weight(messages: Sequence[Message]) -> int:
 @dataclass
 class _Entry:
     turns: int
-    messages: list[Message] = field(default_factory=list)
+    messages: SessionHistory = field(default_factory=SessionHistory)
     weight: int = 0
 
 
@@ -131,19 +201,19 @@ class HistoryCache:
         """``(sessions, approximate bytes)`` held."""
         return len(self._entries), self._bytes
 
-    async def history(self, store: ConversationStore, ref: SessionRef, turns: int) -> list[Message]:
+    async def history(self, store: ConversationStore, ref: SessionRef, turns: int) -> SessionHistory:
         """The model-facing messages of turns 1..``turns`` of ``ref`` (from cache, else from the store)."""
         entry = self._entries.get(ref)
         if entry is not None and entry.turns == turns:
             self._entries.move_to_end(ref)
             return entry.messages
-        messages: list[Message] = []
+        messages = SessionHistory()
         if turns > 0:
             records = await store.load_turns(ref, 1, turns)
             if len(records) != turns:
                 raise RuntimeError(f"transcript of session incarnation {ref.incarnation} has gaps")
             for record in records:
-                messages.extend(turn_messages(record))
+                messages.add(turn_messages(record))
         self._put(ref, _Entry(turns, messages, _weight(messages)))
         return messages
 
@@ -154,7 +224,7 @@ class HistoryCache:
             self.forget(ref)
             return
         entry.turns = turns
-        entry.messages.extend(HistoryMessage.adopt(message) for message in new_messages)
+        entry.messages.add(new_messages)
         added = _weight(new_messages)
         entry.weight += added
         self._bytes += added

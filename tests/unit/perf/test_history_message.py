@@ -8,7 +8,7 @@ import pickle
 from agent_framework import AgentResponse, Content, Message
 
 from durableagent.conversation import TurnRecord
-from durableagent.entity.history import HistoryCache, HistoryMessage, _Entry, turn_messages
+from durableagent.entity.history import HistoryCache, HistoryMessage, SessionHistory, _Entry, turn_messages
 from durableagent.testing.offline_model import _usage
 
 
@@ -73,7 +73,8 @@ def test_history_from_the_store_and_the_cache_is_made_of_history_messages() -> N
         started_at="2025-01-01T00:00:00Z",
         completed_at="2025-01-01T00:00:01Z",
     )
-    messages = turn_messages(record)
+    messages = SessionHistory()
+    messages.add(turn_messages(record))
     assert [type(m) for m in messages] == [HistoryMessage, HistoryMessage]
     assert [m.to_dict() for m in messages] == [record.user, *reply["messages"]]
 
