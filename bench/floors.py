@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.hostproc import MODEL_ENV
-from bench.load import KB_TEXT
+from bench.load import KB_TEXT, growth_plan
 
 
 def sample_agent(app_dir: Path) -> Any:
@@ -64,10 +64,17 @@ def agent_run(registration: Any, turns: int, sessions: int) -> list[float]:
     return asyncio.run(_calls(registration, plan, sessions))
 
 
-def agent_run_growth(registration: Any, turns: int) -> list[float]:
-    """The agent's run for each turn of one long session with ~1 KB messages (like the growth test)."""
-    plan = [(0, f"turn {i} {KB_TEXT}") for i in range(turns)]
-    return asyncio.run(_calls(registration, plan, 1))
+def agent_run_growth(
+    registration: Any, turns: int, early: tuple[int, int]
+) -> tuple[list[float], list[float]]:
+    """The agent's run for the growth workload's turns (same plan, texts and histories); returns the
+    early and late windows."""
+    steps = growth_plan(turns, early)
+    samples = asyncio.run(_calls(registration, [(k, f"turn {i} {KB_TEXT}") for k, i, _ in steps], 2))
+    windows: dict[str, list[float]] = {"early": [], "late": [], "": []}
+    for (_, _, role), sample in zip(steps, samples, strict=True):
+        windows[role].append(sample)
+    return windows["early"], windows["late"]
 
 
 def sqlite_commit(directory: Path, state: str, n: int = 300) -> list[float]:

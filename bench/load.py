@@ -91,6 +91,36 @@ def long_session(port: int, session: str, turns: int, start: int = 0) -> list[fl
     return samples
 
 
+def growth_plan(turns: int, early: tuple[int, int]) -> list[tuple[int, int, str]]:
+    """The growth workload as ``(session, turn index, role)`` steps, session 0 long and session 1 fresh.
+
+    Session 0 first runs its turns up to the late window (the last ``early[1] - early[0]`` of
+    ``turns``), untimed (role ``""``); then the late window's turns alternate with turns 1..early[1]
+    of session 1 (role ``"late"`` / ``"early"``; session 1's turns before ``early[0]`` are ``""``).
+    Alternating puts both windows under the same machine noise, as the health floor is for turns.
+    """
+    span = early[1] - early[0]
+    late_start = turns - span
+    steps: list[tuple[int, int, str]] = [(0, i, "") for i in range(late_start)]
+    for j in range(early[1]):
+        steps.append((1, j, "early" if j >= early[0] else ""))
+        if j >= early[0]:
+            steps.append((0, late_start + j - early[0], "late"))
+    return steps
+
+
+def growth(port: int, session: str, turns: int, early: tuple[int, int]) -> tuple[list[float], list[float]]:
+    """Latency of turns ``early`` of a fresh session and of the last turns of a ``turns``-turn session
+    (``session``), ~1 KB messages, measured alternately (see ``growth_plan``)."""
+    client = RawClient("127.0.0.1", port)
+    names = (session, f"{session}-fresh")
+    samples: dict[str, list[float]] = {"early": [], "late": [], "": []}
+    for k, i, role in growth_plan(turns, early):
+        samples[role].append(timed(lambda k=k, i=i: turn(client, names[k], f"turn {i} {KB_TEXT}")))
+    client.close()
+    return samples["early"], samples["late"]
+
+
 def reads(port: int, path: str, n: int) -> tuple[list[float], int]:
     """``n`` GETs of ``path``; returns latencies and the body size."""
     client = RawClient("127.0.0.1", port)

@@ -15,6 +15,8 @@ from bench.stats import ratio, summary
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "weather"
+GROWTH_EARLY = (4, 55)
+"""Turns 5-55 (0-based indices 4..54); the late window is the same number of turns ending the session."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,9 +64,17 @@ def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
         for n, per_client in ((1, 400), (8, 60), (32, 16)):
             count = params["per_client"] or per_client
             load.concurrent(port, n, 3, f"w{n}-")  # connections and sessions warm
+            cpu, wall = hostproc.cpu_seconds(host.pid), time.perf_counter()
             rate, lat = load.concurrent(port, n, count, f"c{n}-")
-            r["throughput"][str(n)] = {"turns_per_s": round(rate, 1), "turns": n * count, **summary(lat)}
-        growth = load.long_session(port, "grow", params["growth"])
+            cpu, wall = hostproc.cpu_seconds(host.pid) - cpu, time.perf_counter() - wall
+            r["throughput"][str(n)] = {
+                "turns_per_s": round(rate, 1),
+                "turns": n * count,
+                "host_cpu_ms_per_turn": round(cpu / (n * count) * 1e3, 2),
+                "host_cpu_cores": round(cpu / wall, 2),
+                **summary(lat),
+            }
+        early_s, late_s = load.growth(port, "grow", params["growth"], GROWTH_EARLY)
         load.long_session(port, "grow", params["reads_at"], start=params["growth"])
         whole, whole_size = load.reads(port, f"/api/agents/{load.AGENT}/grow", 10)
         page, page_size = load.reads(port, f"/api/agents/{load.AGENT}/grow?limit=20", 100)
@@ -80,7 +90,7 @@ def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
         host.stop()
     registration = floors.sample_agent(SAMPLE)
     agent_s = floors.agent_run(registration, params["turns"], params["sessions"])
-    agent_growth = floors.agent_run_growth(registration, params["growth"])
+    a_early_s, a_late_s = floors.agent_run_growth(registration, params["growth"], GROWTH_EARLY)
     commit_s = floors.sqlite_commit(work, state)
     r["floors"] = {
         "health": summary(health_s),
@@ -93,8 +103,8 @@ def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
         "turn_over_agent": ratio(turn_p50, r["floors"]["agent_run"]["p50_ms"]),
         "turn_over_commit": ratio(turn_p50, r["floors"]["sqlite_commit"]["p50_ms"]),
     }
-    early, late = summary(growth[4:55]), summary(growth[549:600])
-    a_early, a_late = summary(agent_growth[4:55]), summary(agent_growth[549:600])
+    early, late = summary(early_s), summary(late_s)
+    a_early, a_late = summary(a_early_s), summary(a_late_s)
     r["growth"] = {
         "early_p50_ms": early["p50_ms"],
         "late_p50_ms": late["p50_ms"],

@@ -65,7 +65,10 @@ def render(r: dict[str, Any]) -> str:
         "Throughput (distinct sessions per client)",
     ]
     for n, t in r["throughput"].items():
-        lines.append(_row(f"{n} client(s)", f"{t['turns_per_s']:.0f} turns/s", f"p50 {t['p50_ms']:.2f} ms"))
+        cpu = f"host CPU {t['host_cpu_ms_per_turn']:.2f} ms/turn, {t['host_cpu_cores']:.2f} cores"
+        lines.append(
+            _row(f"{n} client(s)", f"{t['turns_per_s']:.0f} turns/s", f"p50 {t['p50_ms']:.2f} ms; {cpu}")
+        )
     g = r["growth"]
     lines += [
         "",

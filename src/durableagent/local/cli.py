@@ -80,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_body_bytes=args.max_body_bytes,
         graceful_timeout=args.shutdown_timeout,
         entity_drain_timeout=args.shutdown_timeout,
+        owns_process=True,
     )
     try:
         code = HostRunner(options).run()

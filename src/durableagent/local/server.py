@@ -26,7 +26,7 @@ from pathlib import Path
 
 import uvicorn
 
-from durableagent.local import banner, entity_tables
+from durableagent.local import banner, entity_tables, heap
 from durableagent.local.bootstrap import build_context, prepare_environment
 from durableagent.local.context import HostContext
 from durableagent.local.front_door import FrontDoor
@@ -56,6 +56,7 @@ class ServeOptions:
     graceful_timeout: float = 10.0
     entity_drain_timeout: float = 10.0
     handle_signals: bool = True
+    owns_process: bool = False  # the serve command: the host may tune process-wide settings (GC)
 
 
 def default_store(app_dir: Path) -> str:
@@ -200,6 +201,8 @@ class HostRunner:
         await ctx.entities.start()
         for hook in ctx.on_start:
             await hook()
+        if self.options.owns_process and heap.enabled():
+            heap.settle()  # after the app and the engines are loaded, before the first request
         print(banner.render(ctx, require_keys=self.options.require_keys), flush=True)
         print(f"{STARTED_LINE}{base}", flush=True)
         self.base_url = base
