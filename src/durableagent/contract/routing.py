@@ -161,7 +161,8 @@ def compile_routes(spec: Mapping[str, Any]) -> tuple[Route, ...]:
             re.escape(part) if i % 2 == 0 else f"(?P<v{i // 2}>[^/]*)" for i, part in enumerate(parts)
         )
         operations = {m: _compile_operation(template, m, item, spec) for m in HTTP_METHODS if m in item}
-        route = Route(template, re.compile(pattern + r"\Z"), names, operations)
+        # Literal segments match in any ASCII case, as the Functions host routes (agents/RUN = agents/run)
+        route = Route(template, re.compile(pattern + r"\Z", re.IGNORECASE | re.ASCII), names, operations)
         routes.append((len(names), index, route))
     routes.sort(key=lambda entry: (entry[0], entry[1]))
     return tuple(route for _, _, route in routes)

@@ -88,7 +88,8 @@ class ContractValidator:
 
     def _route(self, method: str, url_path: str) -> tuple[Operation, dict[str, str | None]]:
         """The operation and its percent-decoded path variables (None: not UTF-8)."""
-        if self._base and not (url_path == self._base or url_path.startswith(self._base + "/")):
+        base = url_path[: len(self._base)]
+        if base.lower() != self._base.lower() or url_path[len(base) : len(base) + 1] not in ("", "/"):
             raise NotFound("No such route.")
         rel = url_path[len(self._base) :] or "/"
         allowed: set[str] = set()

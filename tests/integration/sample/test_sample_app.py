@@ -39,6 +39,14 @@ def test_multi_turn_conversation_keeps_history(api: httpx.Client) -> None:
     assert state.headers["etag"] == r.headers["etag"]
 
 
+def test_routes_match_in_any_case_like_the_functions_host(api: httpx.Client) -> None:
+    sid = _sid()
+    r = api.post("/AGENTS/weatheragent/RUN", json={"message": "hi", "sessionId": sid})
+    assert r.status_code == 200, r.text
+    assert r.json()["message_count"] == 1
+    assert api.get(f"/Agents/WeatherAgent/{sid}").json()["message_count"] == 1
+
+
 def test_two_agents_keep_separate_sessions_and_call_their_tools(api: httpx.Client) -> None:
     sid = _sid()
     weather = api.post(

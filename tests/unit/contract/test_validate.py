@@ -105,6 +105,24 @@ def test_unknown_routes_are_404(validator: ContractValidator, path: str) -> None
 
 
 @pytest.mark.parametrize(
+    "path", ["/API/agents/WeatherAgent/run", "/api/AGENTS/WeatherAgent/RUN", "/Api/Agents/WeatherAgent/Run"]
+)
+def test_literal_segments_match_in_any_case_like_the_functions_host(
+    validator: ContractValidator, path: str
+) -> None:
+    result = check(validator, "POST", path, {"message": "hi"}, JSON)
+    assert (result.operation_id, result.path) == ("runAgent", {"agentName": "WeatherAgent"})
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/agent\u017f/WeatherAgent/run", "/\u0430pi/health", "/api/healt\u0127"]
+)
+def test_case_folding_is_ascii_only(validator: ContractValidator, path: str) -> None:
+    problem = problem_of(validator, "POST" if path.endswith("run") else "GET", path, {"message": "hi"}, JSON)
+    assert (type(problem), problem.status) == (problems.NotFound, 404)
+
+
+@pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
         ("PUT", RUN, "DELETE, GET, POST"),
