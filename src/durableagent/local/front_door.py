@@ -109,8 +109,8 @@ class FrontDoor:
         if found is None:
             await http_io.send_problem(send, problems.not_found(path))
             return
-        if isinstance(found, MethodNotAllowed):
-            await http_io.send_problem(send, problems.method_not_allowed(found.allowed))
+        if isinstance(found, MethodNotAllowed):  # the Functions host routes by method too: a 404
+            await http_io.send_problem(send, problems.method_not_accepted())
             return
         assert isinstance(found, Match)
         route: HttpRoute = found.target

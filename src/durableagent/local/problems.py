@@ -48,13 +48,14 @@ def not_found(path: str) -> Problem:
     return Problem(404, "not-found", "Not Found", "No function or endpoint matches this path.")
 
 
-def method_not_allowed(allowed: list[str]) -> Problem:
+def method_not_accepted() -> Problem:
+    """A function's route matched but not its methods: 404, as the Functions host answers."""
     return Problem(
-        405,
-        "method-not-allowed",
-        "Method Not Allowed",
-        "The path exists but does not accept this method.",
-        (("Allow", ", ".join(allowed)),),
+        404,
+        "not-found",
+        "Not Found",
+        "No function matches this path and method (a method the function does not accept is a 404, "
+        "as on Azure).",
     )
 
 

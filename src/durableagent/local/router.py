@@ -7,7 +7,9 @@ door resolves every request here; templates are precompiled (``route_template``)
 scan of ready-made segments.
 
 Invariants: literals compare case-insensitively; a path that matches a route but none of its
-methods resolves to :class:`MethodNotAllowed` (the caller answers 405 with ``Allow``).
+methods resolves to :class:`MethodNotAllowed`, which says which methods would have matched; the
+front door answers it with 404, as the Functions host does (its router treats the methods as a
+route constraint).
 """
 
 from __future__ import annotations
