@@ -17,7 +17,7 @@ import pytest
 
 from durableagent.testing.host import LocalHost
 
-from .harness import REQUEST_TIMEOUT, assert_store_healthy, battery_host
+from .hosts import REQUEST_TIMEOUT, assert_store_healthy, battery_host
 
 LONG_ENV = "DURABLEAGENT_BATTERY_LONG"
 HERE = Path(__file__).resolve().parent

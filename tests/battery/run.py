@@ -2,8 +2,8 @@
 
 Why a runner and not only pytest: the long variants take tens of minutes and their point is the
 numbers (kills, turns acknowledged, lost, duplicated, 5xx, RSS growth), so this prints them as one
-table, keeps going after a failed run, and exits 1 when any run failed. It uses the same harness
-(and so the same invariants) as the CI battery in this directory.
+table, keeps going after a failed run, and exits 1 when any run failed. It uses the same clients,
+killer and checks (and so the same invariants) as the CI battery in this directory.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .harness import CRASH_POINTS, BatteryFailure, KillPlan, Stats, kill_battery, runs_at_once, soak
+from .concurrent_runs import runs_at_once
+from .hosts import CRASH_POINTS, BatteryFailure
+from .kills import KillPlan, kill_battery
+from .soaking import soak
+from .turns import Stats
 
 MIB = 2**20
 RSS_LIMIT = 20 * MIB
@@ -78,7 +82,7 @@ def run_soak(workdir: Path, sessions: int, seconds: float, seed: int, growing: b
 
 
 def run_races(workdir: Path, repeats: int, seed: int) -> Row:
-    from .harness import battery_host
+    from .hosts import battery_host
 
     row = Row(f"50 simultaneous runs on one session x{repeats}")
     stats = Stats()

@@ -20,7 +20,7 @@ import pytest
 from durableagent.testing.host import LocalHost
 
 from .conftest import Battery
-from .harness import AGENT, KEYS_APP, REQUEST_TIMEOUT
+from .hosts import AGENT, KEYS_APP, REQUEST_TIMEOUT
 
 SECRET = "sk-test-SECRET"
 WEBHOOK = "/runtime/webhooks/durabletask"

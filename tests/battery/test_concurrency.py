@@ -12,8 +12,11 @@ from typing import Any
 
 import httpx
 
+from .checks import check_history, read_probe
+from .concurrent_runs import runs_at_once, simultaneously
 from .conftest import Battery
-from .harness import AGENT, REQUEST_TIMEOUT, Stats, check_history, read_probe, runs_at_once, simultaneously
+from .hosts import AGENT, REQUEST_TIMEOUT
+from .turns import Stats
 
 RUNS = 50
 

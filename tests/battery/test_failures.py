@@ -19,8 +19,9 @@ import pytest
 
 from durableagent._faults import CRASH_ENV, CRASH_EXIT_CODE
 
+from .checks import check_history, read_effects
 from .conftest import Battery
-from .harness import AGENT, REQUEST_TIMEOUT, battery_host, check_history, read_effects
+from .hosts import AGENT, REQUEST_TIMEOUT, battery_host
 
 SECRET = "sk-test-SECRET"
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}

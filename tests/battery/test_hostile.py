@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from .conftest import Battery
-from .harness import AGENT
+from .hosts import AGENT
 
 VICTIM = "victim-session"
 VICTIM_KEY = "victim-key-1"

@@ -1,7 +1,7 @@
 """kill -9 battery: acknowledged turns survive SIGKILL and every named crash point, exactly once.
 
 The CI run kills the host at least 20 times (each crash point once, the rest at random moments);
-the long run (``scripts/battery``) 500 times. See ``harness.kill_battery`` for one iteration.
+the long run (``scripts/battery``) 500 times. See ``kills.kill_battery`` for one iteration.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import pytest
 
 from durableagent._faults import CRASH_ENV, CRASH_EXIT_CODE
 
-from .harness import AGENT, CRASH_POINTS, REQUEST_TIMEOUT, KillPlan, battery_host, kill_battery, read_probe
+from .checks import read_probe
+from .hosts import AGENT, CRASH_POINTS, REQUEST_TIMEOUT, battery_host
+from .kills import KillPlan, kill_battery
 
 
 def test_kill9_battery(tmp_path: Path) -> None:

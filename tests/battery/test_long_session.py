@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from .checks import check_history
 from .conftest import Battery
-from .harness import AGENT, REQUEST_TIMEOUT, check_history
+from .hosts import AGENT, REQUEST_TIMEOUT
 
 TURNS = 1000
 WRITERS = 4

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import SoakReport, soak
+from .soaking import SoakReport, soak
 
 MIB = 2**20
 
