@@ -38,6 +38,7 @@ def test_soak_twenty_sessions(tmp_path: Path) -> None:
 
 
 @pytest.mark.long
+@pytest.mark.timeout(1800)  # the soak alone is 5 minutes by default, past the suite's 300 s timeout
 def test_soak_twenty_sessions_five_minutes(tmp_path: Path) -> None:
     _check(
         soak(tmp_path, sessions=20, seconds=float(os.environ.get("BATTERY_SOAK_SECONDS", "300")), warmup=60)
