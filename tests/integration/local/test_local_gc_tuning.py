@@ -43,9 +43,7 @@ def _gc_of_host(
     return body
 
 
-def test_serve_freezes_startup_objects(
-    local_host: Callable[..., LocalHost], tmp_path: Path
-) -> None:
+def test_serve_freezes_startup_objects(local_host: Callable[..., LocalHost], tmp_path: Path) -> None:
     tuned = _gc_of_host(local_host, tmp_path / "tuned", {})
     assert tuned["frozen"] > 1000  # type: ignore[operator]
     assert tuned["threshold"] == [700, 10, 10]  # CPython's thresholds are kept
