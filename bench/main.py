@@ -12,7 +12,7 @@ from typing import Any
 
 from bench import client, floors, hostproc, load, machine, report, trace
 from bench.stats import ratio, summary
-from durableagent.local import heap
+from durableagent.local import gc_tuning
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "weather"
@@ -90,8 +90,8 @@ def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
     finally:
         host.stop()
     registration = floors.sample_agent(SAMPLE)
-    if heap.enabled():
-        heap.settle()  # the collector settings the host runs with, so the agent floor is comparable
+    if gc_tuning.enabled():
+        gc_tuning.settle()  # the collector settings the host runs with, so the agent floor is comparable
     agent_s = floors.agent_run(registration, params["turns"], params["sessions"])
     a_early_s, a_late_s = floors.agent_run_growth(registration, params["growth"], GROWTH_EARLY)
     commit_s = floors.sqlite_commit(work, state)

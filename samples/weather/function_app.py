@@ -52,7 +52,7 @@ def chat_client() -> Any:
 
             return OpenAIChatCompletionClient(credential=DefaultAzureCredential())
         return OpenAIChatCompletionClient()
-    from durableagent.testing.offline_model import OfflineChatClient
+    from durableagent.offline.model import OfflineChatClient
 
     return OfflineChatClient()
 

@@ -28,7 +28,7 @@ _HOMES = {
     "AgentFunctionApp": "durableagent.app",
     "AgentCallbackContext": "durableagent.callbacks",
     "AgentResponseCallbackProtocol": "durableagent.callbacks",
-    "AppOptions": "durableagent.config",
+    "AppOptions": "durableagent.options",
     "AgentState": "durableagent.entity.state",
     "UnsupportedStateVersionError": "durableagent.entity.state",
     "AgentSessionId": "durableagent.session_id",
@@ -37,8 +37,8 @@ _HOMES = {
 if TYPE_CHECKING:
     from durableagent.app import AgentFunctionApp
     from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackProtocol
-    from durableagent.config import AppOptions
     from durableagent.entity.state import AgentState, UnsupportedStateVersionError
+    from durableagent.options import AppOptions
     from durableagent.session_id import AgentSessionId
 
 

@@ -17,7 +17,6 @@ import azure.functions as func
 from agent_framework import SupportsAgentRun
 
 from durableagent.callbacks import AgentResponseCallbackProtocol
-from durableagent.config import AppOptions
 from durableagent.conversation.base import ConversationStore
 from durableagent.entity.agent_call import CallSettings, install_history_provider
 from durableagent.entity.history import HistoryCache
@@ -25,6 +24,7 @@ from durableagent.entity.operations import SessionEntity
 from durableagent.entity.turn import AgentRegistration, TurnRunner
 from durableagent.entity_function import make_entity_function
 from durableagent.http.registration import register_routes
+from durableagent.options import AppOptions
 from durableagent.runtime import StoreHolder
 from durableagent.session_id import is_identifier
 

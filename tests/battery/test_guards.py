@@ -18,7 +18,7 @@ from durableagent.contract.problems import InvalidResponseSchema
 from durableagent.contract.regex_safety import backtracking_risk
 from durableagent.entity.agent_call import CallSettings, call_agent, install_history_provider
 from durableagent.entity.loop import run_sync
-from durableagent.testing.offline_model import OfflineChatClient
+from durableagent.offline.model import OfflineChatClient
 from durableagent.tools import TURN_KWARG, ToolTurn, idempotency_key, turn_of
 
 RISKY = [

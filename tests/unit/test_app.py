@@ -7,7 +7,7 @@ import pytest
 from agent_framework import Agent
 
 from durableagent import AgentFunctionApp, AppOptions
-from durableagent.testing.offline_model import OfflineChatClient
+from durableagent.offline.model import OfflineChatClient
 
 
 def _agent(name: str | None) -> Agent:

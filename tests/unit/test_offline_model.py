@@ -9,7 +9,7 @@ import pytest
 from agent_framework import Agent, AgentSession
 
 from durableagent.entity.loop import run_sync
-from durableagent.testing.offline_model import OfflineChatClient, OfflineServiceError
+from durableagent.offline.model import OfflineChatClient, OfflineServiceError
 
 
 def get_weather(location: str) -> dict[str, Any]:

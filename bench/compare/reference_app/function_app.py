@@ -12,7 +12,7 @@ import azure.functions as func
 from agent_framework import Agent
 from agent_framework_azurefunctions import AgentFunctionApp
 
-from durableagent.testing.offline_model import OfflineChatClient
+from durableagent.offline.model import OfflineChatClient
 
 
 def get_weather(location: str) -> dict[str, Any]:

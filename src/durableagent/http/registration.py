@@ -13,10 +13,10 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
+from durableagent.http.conversation import handle_session
 from durableagent.http.docs import handle_docs, handle_docs_asset
 from durableagent.http.meta import handle_health, handle_openapi_json, handle_openapi_yaml
 from durableagent.http.run import handle_run
-from durableagent.http.session import handle_session
 from durableagent.http.turn_status import handle_turn
 
 ROUTES = {

@@ -6,7 +6,7 @@ not run (queue, blob, timer, MCP, ...) instead of discovering it by a silent no-
 
 from __future__ import annotations
 
-from durableagent.local.context import HostContext
+from durableagent.local.host_context import HostContext
 from durableagent.local.keys import HOST_DEFAULT, MASTER
 
 

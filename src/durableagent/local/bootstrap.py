@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 from durableagent.local import entity_tables
-from durableagent.local.context import HostContext
 from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.front_door import FrontDoor, HttpRoute
+from durableagent.local.host_context import HostContext
 from durableagent.local.indexing import DURABLE_CLIENT, import_script, index_app
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.keys import build_keyring

@@ -31,9 +31,9 @@ from durableagent.local import entity_tables as tables
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.store import Store
+from durableagent.local.wire import entity_batch as wire
 from durableagent.logs import log_failure
 from durableagent.wire import commit_feed
-from durableagent.wire import entity_batch as wire
 
 log = logging.getLogger("durableagent.local.entities")
 PUBLISHER = "durableagent.local"

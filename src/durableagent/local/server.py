@@ -26,10 +26,10 @@ from pathlib import Path
 
 import uvicorn
 
-from durableagent.local import banner, entity_tables, heap
+from durableagent.local import banner, entity_tables, gc_tuning
 from durableagent.local.bootstrap import build_context, prepare_environment
-from durableagent.local.context import HostContext
 from durableagent.local.front_door import FrontDoor
+from durableagent.local.host_context import HostContext
 from durableagent.local.settings import AppSettings, SettingsError
 from durableagent.local.store import MEMORY, Store
 from durableagent.wire import rpc_inprocess
@@ -201,8 +201,8 @@ class HostRunner:
         await ctx.entities.start()
         for hook in ctx.on_start:
             await hook()
-        if self.options.owns_process and heap.enabled():
-            heap.settle()  # after the app and the engines are loaded, before the first request
+        if self.options.owns_process and gc_tuning.enabled():
+            gc_tuning.settle()  # after the app and the engines are loaded, before the first request
         print(banner.render(ctx, require_keys=self.options.require_keys), flush=True)
         print(f"{STARTED_LINE}{base}", flush=True)
         self.base_url = base

@@ -30,7 +30,7 @@ from pathlib import Path
 from agent_framework import Agent, AgentContext, FunctionInvocationContext, agent_middleware
 
 from durableagent import AgentFunctionApp, AppOptions
-from durableagent.testing.offline_model import OfflineChatClient, OfflineServiceError
+from durableagent.offline.model import OfflineChatClient, OfflineServiceError
 from durableagent.tools import idempotency_key
 
 _lock = threading.Lock()

@@ -11,7 +11,7 @@ import azure.functions as func
 from agent_framework import Agent
 
 from durableagent import AgentFunctionApp, AppOptions
-from durableagent.testing.offline_model import OfflineChatClient
+from durableagent.offline.model import OfflineChatClient
 
 agent = Agent(OfflineChatClient(), name="Guarded", instructions="You are the battery's guarded agent.")
 

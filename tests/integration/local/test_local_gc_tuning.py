@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from durableagent.local import heap
+from durableagent.local import gc_tuning as heap
 from durableagent.testing.host import LocalHost
 
 from .conftest import PLAIN_DF

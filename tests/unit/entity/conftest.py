@@ -14,7 +14,7 @@ from durableagent.entity.history import HistoryCache
 from durableagent.entity.loop import run_sync
 from durableagent.entity.operations import DELETE, SessionEntity
 from durableagent.entity.turn import AgentRegistration, TurnRunner
-from durableagent.testing.offline_model import OfflineChatClient
+from durableagent.offline.model import OfflineChatClient
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import pytest
 
 from durableagent.local import banner, cli
 from durableagent.local.bootstrap import build_context
-from durableagent.local.context import HostContext
+from durableagent.local.host_context import HostContext
 from durableagent.local.indexing import IndexingError, find_app, import_script, index_app
 from durableagent.local.settings import load_settings
 from durableagent.local.store import MEMORY, Store

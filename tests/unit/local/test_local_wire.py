@@ -9,8 +9,8 @@ import azure.durable_functions as df
 import pytest
 from azure.durable_functions.models.DurableOrchestrationBindings import DurableOrchestrationBindings
 
-from durableagent.wire import client_binding
-from durableagent.wire import entity_batch as wire
+from durableagent.local.wire import client_binding
+from durableagent.local.wire import entity_batch as wire
 
 
 def _counter(context: df.DurableEntityContext) -> None:

@@ -31,7 +31,7 @@ from durableagent.local.orchestrations.model import (
     ParentRef,
     RuntimeStatus,
 )
-from durableagent.wire import orchestration_json as wire
+from durableagent.local.wire import orchestration_json as wire
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 OrchestratorFn = Callable[[df.DurableOrchestrationContext], Generator[Any, Any, Any]]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from durableagent.local.orchestrations.batching import select
 from durableagent.local.orchestrations.model import EngineState, Message, MessageKind, RuntimeStatus
-from durableagent.wire import orchestration_json as wire
+from durableagent.local.wire import orchestration_json as wire
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

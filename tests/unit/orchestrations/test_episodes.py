@@ -10,8 +10,8 @@ import azure.durable_functions as df
 import pytest
 
 from durableagent.local.orchestrations.model import Message, MessageKind, RuntimeStatus
-from durableagent.wire import orchestration_json as wire
-from durableagent.wire.orchestration_json import EventType
+from durableagent.local.wire import orchestration_json as wire
+from durableagent.local.wire.orchestration_json import EventType
 
 from .sim import T0, Sim
 

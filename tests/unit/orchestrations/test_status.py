@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from durableagent.local.orchestrations.model import RuntimeStatus
 from durableagent.local.orchestrations.status import history_events, parse_token, status_payload
 from durableagent.local.orchestrations.tables import InstanceRow
-from durableagent.wire import orchestration_json as wire
+from durableagent.local.wire import orchestration_json as wire
 
 AT = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
 

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from durableagent.wire import orchestration_json as wire
-from durableagent.wire.orchestration_json import ActionType
+from durableagent.local.wire import orchestration_json as wire
+from durableagent.local.wire.orchestration_json import ActionType
 
 
 def test_v3_compound_actions_flatten_depth_first() -> None:

@@ -9,7 +9,7 @@ from agent_framework import AgentResponse, Content, Message
 
 from durableagent.conversation import TurnRecord
 from durableagent.entity.history import HistoryCache, HistoryMessage, SessionHistory, _Entry, turn_messages
-from durableagent.testing.offline_model import _usage
+from durableagent.offline.model import _usage
 
 
 def _plain() -> Message:

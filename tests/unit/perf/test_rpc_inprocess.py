@@ -13,8 +13,8 @@ from durableagent.local.front_door import FrontDoor
 from durableagent.local.keys import build_keyring
 from durableagent.local.router import Router
 from durableagent.local.settings import KeySettings
+from durableagent.local.wire.client_binding import client_binding_json
 from durableagent.wire import rpc_inprocess
-from durableagent.wire.client_binding import client_binding_json
 
 BASE = "http://127.0.0.1:40999/tok123/durabletask/"
 

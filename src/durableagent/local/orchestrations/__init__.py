@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from durableagent.local.context import HostContext
+    from durableagent.local.host_context import HostContext
 
 STOP_TIMEOUT_S = 10.0
 

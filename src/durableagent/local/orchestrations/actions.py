@@ -26,8 +26,8 @@ from durableagent.local.orchestrations.model import (
     InstanceSnapshot,
     TimerWork,
 )
-from durableagent.wire import orchestration_json as wire
-from durableagent.wire.orchestration_json import Action, ActionType, EventType, HistoryEvent
+from durableagent.local.wire import orchestration_json as wire
+from durableagent.local.wire.orchestration_json import Action, ActionType, EventType, HistoryEvent
 
 _SCHEDULING_EVENT = {
     ActionType.CALL_ACTIVITY: EventType.TASK_SCHEDULED,

@@ -16,14 +16,14 @@ import uuid
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl
 
-from durableagent.local.context import HostContext
 from durableagent.local.durable_api import DurableRequest, DurableResponse
+from durableagent.local.host_context import HostContext
 from durableagent.local.orchestrations import tables
 from durableagent.local.orchestrations.catalog import unknown_function
 from durableagent.local.orchestrations.model import MessageKind, RuntimeStatus
 from durableagent.local.orchestrations.runtime import OrchestrationEngine
-from durableagent.wire import orchestration_json as wire
-from durableagent.wire.client_binding import DEFAULT_CONNECTION, management_urls
+from durableagent.local.wire import orchestration_json as wire
+from durableagent.local.wire.client_binding import DEFAULT_CONNECTION, management_urls
 
 MAX_INSTANCE_ID_LENGTH = 256
 _BAD_ARGUMENTS = "One or more of the arguments submitted is incorrect"

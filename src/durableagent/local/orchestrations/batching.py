@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from durableagent.local.orchestrations.model import EngineState, Message, MessageKind, RuntimeStatus
-from durableagent.wire.orchestration_json import EventType
+from durableagent.local.wire.orchestration_json import EventType
 
 MAX_BATCH = 100
 _CONTROL = (MessageKind.TERMINATE, MessageKind.SUSPEND, MessageKind.RESUME)

@@ -20,7 +20,7 @@ from durableagent import _faults
 from durableagent.local import entity_tables
 from durableagent.local.orchestrations import tables, work
 from durableagent.local.orchestrations.model import EpisodeOutcome, InstanceSnapshot, MessageKind, ParentRef
-from durableagent.wire import orchestration_json as wire
+from durableagent.local.wire import orchestration_json as wire
 
 
 @dataclass

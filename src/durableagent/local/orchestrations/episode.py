@@ -32,8 +32,8 @@ from durableagent.local.orchestrations.model import (
     MessageKind,
     RuntimeStatus,
 )
-from durableagent.wire import orchestration_json as wire
-from durableagent.wire.orchestration_json import ActionType, EventType, HistoryEvent
+from durableagent.local.wire import orchestration_json as wire
+from durableagent.local.wire.orchestration_json import ActionType, EventType, HistoryEvent
 
 Invoker = Callable[[str], str]
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from durableagent.wire.orchestration_json import HistoryEvent
+from durableagent.local.wire.orchestration_json import HistoryEvent
 
 
 class RuntimeStatus(str, Enum):

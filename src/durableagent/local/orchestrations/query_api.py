@@ -18,7 +18,7 @@ from durableagent.local.durable_api import DurableRequest, DurableResponse
 from durableagent.local.orchestrations import status, tables
 from durableagent.local.orchestrations.api import InstanceApi, flag, param
 from durableagent.local.orchestrations.model import RuntimeStatus
-from durableagent.wire import orchestration_json as wire
+from durableagent.local.wire import orchestration_json as wire
 
 DEFAULT_PAGE = 100
 _STATUS_BY_NAME = {s.value: s for s in RuntimeStatus}

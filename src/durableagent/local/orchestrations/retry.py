@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from durableagent.local.orchestrations.model import RetryGroup
-from durableagent.wire.orchestration_json import format_time, parse_time
+from durableagent.local.wire.orchestration_json import format_time, parse_time
 
 # RetryOptions defaults in the extension (RetryOptions.cs): backoff 1, max interval 6 days.
 DEFAULT_MAX_INTERVAL_MS = 6 * 24 * 3600 * 1000.0

@@ -23,8 +23,8 @@ from durableagent.local.orchestrations.model import (
     SelfMessage,
     TimerWork,
 )
-from durableagent.wire import orchestration_json as wire
-from durableagent.wire.orchestration_json import EventType
+from durableagent.local.wire import orchestration_json as wire
+from durableagent.local.wire.orchestration_json import EventType
 
 _FAILURES = (EventType.TASK_FAILED, EventType.SUB_ORCHESTRATION_FAILED)
 

@@ -20,14 +20,14 @@ from datetime import datetime, timezone
 
 from azure.functions import meta
 
-from durableagent.local.context import HostContext
 from durableagent.local.entity_engine import EntityCallResult
+from durableagent.local.host_context import HostContext
 from durableagent.local.orchestrations import batching, tables, work
 from durableagent.local.orchestrations.catalog import Catalog
 from durableagent.local.orchestrations.commit import Effects, commit_outcome
 from durableagent.local.orchestrations.episode import InvocationFailed, complete, prepare
 from durableagent.local.orchestrations.model import InstanceSnapshot, Message, MessageKind
-from durableagent.wire import orchestration_json as wire
+from durableagent.local.wire import orchestration_json as wire
 
 log = logging.getLogger("durableagent.local.orchestrations")
 _RETRY_DELAY_S = 1.0

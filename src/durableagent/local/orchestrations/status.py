@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from durableagent.local.orchestrations.tables import InstanceRow
-from durableagent.wire.orchestration_json import EventType, HistoryEvent, parse_time
+from durableagent.local.wire.orchestration_json import EventType, HistoryEvent, parse_time
 
 _EVENT_NAMES = (
     "ExecutionStarted",

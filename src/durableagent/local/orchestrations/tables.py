@@ -20,7 +20,7 @@ from durableagent.local.orchestrations.model import (
     ParentRef,
     RuntimeStatus,
 )
-from durableagent.wire.orchestration_json import HistoryEvent, parse_time
+from durableagent.local.wire.orchestration_json import HistoryEvent, parse_time
 
 RUNNING_STATES = (
     RuntimeStatus.PENDING.value,

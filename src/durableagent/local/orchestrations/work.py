@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from durableagent.local.orchestrations.model import MessageKind
 from durableagent.local.orchestrations.tables import post
-from durableagent.wire.orchestration_json import HistoryEvent
+from durableagent.local.wire.orchestration_json import HistoryEvent
 
 
 def add_activity(

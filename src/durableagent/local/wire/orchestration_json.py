@@ -4,10 +4,10 @@ History events and the trigger request are in ``orchestration_events``; the SDK'
 flattened actions are in ``orchestration_actions``.
 """
 
-from durableagent.wire import orchestration_actions as _actions
-from durableagent.wire import orchestration_events as _events
-from durableagent.wire.orchestration_actions import *  # noqa: F403 - this module is the union of both
-from durableagent.wire.orchestration_events import *  # noqa: F403
+from durableagent.local.wire import orchestration_actions as _actions
+from durableagent.local.wire import orchestration_events as _events
+from durableagent.local.wire.orchestration_actions import *  # noqa: F403 - this module is the union of both
+from durableagent.local.wire.orchestration_events import *  # noqa: F403
 
 __all__ = sorted(
     name

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from durableagent.wire.orchestration_events import OUT_OF_PROC_MARKER, ActionType
+from durableagent.local.wire.orchestration_events import OUT_OF_PROC_MARKER, ActionType
 
 
 @dataclass(frozen=True)

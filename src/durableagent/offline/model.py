@@ -45,7 +45,7 @@ from agent_framework import (
 from agent_framework.exceptions import ChatClientException
 from agent_framework.observability import ChatTelemetryLayer
 
-from durableagent.testing.offline_rules import plan_tool_call, sample_from_schema, schema_of
+from durableagent.offline.rules import plan_tool_call, sample_from_schema, schema_of
 
 FAULTS_ENV = "DURABLEAGENT_OFFLINE_FAULTS"
 LATENCY_ENV = "DURABLEAGENT_OFFLINE_LATENCY_MS"

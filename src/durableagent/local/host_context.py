@@ -20,7 +20,7 @@ from durableagent.local.invoke import FunctionPlan, Invoker
 from durableagent.local.keys import KeyRing
 from durableagent.local.settings import AppSettings
 from durableagent.local.store import Store
-from durableagent.wire.client_binding import DEFAULT_CONNECTION, client_binding_json, management_urls
+from durableagent.local.wire.client_binding import DEFAULT_CONNECTION, client_binding_json, management_urls
 
 Hook = Callable[[], Awaitable[None]]
 
