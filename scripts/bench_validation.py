@@ -21,7 +21,7 @@ from openapi_core import Config, OpenAPI
 
 from durableagent.contract.spec import spec_dict
 from durableagent.contract.validate import ContractValidator
-from durableagent.http.openapi_adapter import AzureOpenAPIRequest
+from durableagent.http.edge import AzureOpenAPIRequest
 
 RUN_BODY = json.dumps(
     {

@@ -1,9 +1,10 @@
 """``AgentFunctionApp``: a Durable Functions app that serves Agent Framework agents.
 
 One line turns agents into an app: ``app = AgentFunctionApp(agents=[agent])``. It registers the
-HTTP routes of openapi.yaml once (they are generic over ``{agentName}``) and one durable entity per
-agent (``entity_name`` = the agent's name; one entity instance per session). Being a ``df.DFApp``,
-it takes any other function too (``@app.route``, ``@app.timer_trigger``, orchestrations, ...).
+HTTP routes of openapi.yaml once (they are generic over ``{agentName}``; ``http/routes.py``) and one
+durable entity per agent (``entity_name`` = the agent's name; one entity instance per session;
+``entity/session.py``). Being a ``df.DFApp``, it takes any other function too (``@app.route``,
+``@app.timer_trigger``, orchestrations, ...).
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from agent_framework import SupportsAgentRun
 
 from durableagent.callbacks import AgentResponseCallbackProtocol
 from durableagent.conversation.base import ConversationStore
+from durableagent.conversation.factory import StoreHolder
 from durableagent.entity.agent_call import CallSettings, install_history_provider
 from durableagent.entity.history import HistoryCache
-from durableagent.entity.operations import SessionEntity
-from durableagent.entity.turn import AgentRegistration, TurnRunner
-from durableagent.entity_function import make_entity_function
-from durableagent.http.registration import register_routes
+from durableagent.entity.registration import AgentRegistration
+from durableagent.entity.session import SessionEntity, entity_function
+from durableagent.entity.turn import TurnRunner
+from durableagent.http.edge import RouteContext
+from durableagent.http.routes import register_routes
 from durableagent.options import AppOptions
-from durableagent.runtime import StoreHolder
 from durableagent.session_id import is_identifier
 
 logger = logging.getLogger("durableagent.app")
@@ -45,15 +47,27 @@ class AgentFunctionApp(df.DFApp):
         conversation_store: ConversationStore | None = None,
         **kwargs: Any,
     ) -> None:
+        """Register the routes, then ``agents`` (see :meth:`add_agent`).
+
+        Args:
+            agents: The agents to serve.
+            http_auth_level: Auth level of the agent routes (the contract and docs are anonymous).
+            enable_health_check: Register ``GET /health``.
+            default_callback: Callback for agents added without their own.
+            options: Tunable behaviour (:class:`~durableagent.AppOptions`).
+            conversation_store: Where transcripts live (default: chosen from the environment).
+            **kwargs: Passed to ``df.DFApp``.
+        """
         super().__init__(http_auth_level=http_auth_level, **kwargs)
         self.options = options or AppOptions()
         self.default_callback = default_callback
         self.enable_health_check = enable_health_check
-        self._registrations: dict[str, AgentRegistration] = {}
+        self._registrations: dict[str, AgentRegistration] = {}  # by lower-cased name
         self._entities: dict[str, SessionEntity] = {}
         self._history = HistoryCache(max_bytes=self.options.history_cache_bytes)
         self.stores = StoreHolder(conversation_store)
-        register_routes(self, http_auth_level=http_auth_level, health=enable_health_check)
+        self.routes = RouteContext(self._registrations, self.options, self.stores)
+        register_routes(self, self.routes, http_auth_level=http_auth_level, health=enable_health_check)
         for agent in agents or ():
             self.add_agent(agent)
 
@@ -67,8 +81,9 @@ class AgentFunctionApp(df.DFApp):
     ) -> None:
         """Register ``agent``: its session entity, reachable at ``/agents/{agent.name}/...``.
 
-        Raises ``ValueError`` when the agent has no valid name or an agent with the same name
-        (compared case-insensitively, as Durable entity names are) is already registered.
+        Raises:
+            ValueError: the agent has no valid name, or an agent with the same name (compared
+                case-insensitively, as Durable entity names are) is already registered.
         """
         name = getattr(agent, "name", None)
         if not name:
@@ -89,10 +104,11 @@ class AgentFunctionApp(df.DFApp):
             ),
         )
         self._registrations[name.lower()] = registration
-        entity_function = make_entity_function(lambda: self._entity(name))
-        entity_function.__name__ = f"entity_{name.replace('-', '_')}"
-        self.function_name(f"entity_{name.replace('-', '_')}")(
-            self.entity_trigger(context_name="context", entity_name=name)(entity_function)
+        function_name = f"entity_{name.replace('-', '_')}"
+        function = entity_function(lambda: self._entity(name))
+        function.__name__ = function_name
+        self.function_name(function_name)(
+            self.entity_trigger(context_name="context", entity_name=name)(function)
         )
         logger.info("registered agent %s", name)
 
@@ -105,6 +121,6 @@ class AgentFunctionApp(df.DFApp):
         if entity is None:
             registration = self._registrations[name.lower()]
             runner = TurnRunner(registration, self.stores.store(), self._history)
-            entity = SessionEntity(runner, type(registration.agent).__name__)
+            entity = SessionEntity(runner, registration.agent_type)
             self._entities[name.lower()] = entity
         return entity

@@ -1,9 +1,15 @@
-"""``AgentSessionId``: a session's name and key, and its Durable entity id.
+"""Session identities: ``AgentSessionId``, identifier rules, and the one way to spell an entity id.
 
 A session is the Durable Entity ``@<name>@<key>``: ``name`` is the agent's entity name (the agent's
-name; the Durable extension lower-cases it) and ``key`` the session key. Keys and names are
-restricted to ``[A-Za-z0-9_-]{1,128}`` because ``@``, ``/``, ``\\``, ``#``, ``?`` and control characters
-break entity ids, the Durable HTTP API's URLs and Azure Storage keys.
+name) and ``key`` the session key. The Durable extension compares entity names case-insensitively
+and stores them lower-cased (``EntityId.GetSchedulerIdFromEntityId``), so :func:`entity_id` is the
+only place that builds the scheduler id string and it lower-cases the name, never the key.
+
+Keys and names are restricted to ``[A-Za-z0-9_-]{1,128}`` because ``@``, ``/``, ``\\``, ``#``, ``?``
+and control characters break entity ids, the Durable HTTP API's URLs and Azure Storage keys.
+
+A leaf module: nothing here imports the Durable SDK at import time (the local host and the
+conversation stores use it too).
 """
 
 from __future__ import annotations
@@ -11,20 +17,40 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import azure.durable_functions as df
+if TYPE_CHECKING:
+    import azure.durable_functions as df
 
 IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,128}")
+"""Agent names and session keys (openapi.yaml's AgentName and SessionId; a test keeps them equal)."""
 
 
 def is_identifier(value: object) -> bool:
-    """True for a valid agent name or session key (full match: no trailing newline sneaks through)."""
+    """Whether ``value`` is a valid agent name or session key (full match, no trailing newline)."""
     return isinstance(value, str) and IDENTIFIER.fullmatch(value) is not None
 
 
 def new_session_key() -> str:
-    """A server-generated session key: 128 random bits, hex-encoded."""
+    """Return a server-generated session key: 128 random bits, hex-encoded."""
     return secrets.token_hex(16)
+
+
+def entity_id(name: str, key: str) -> str:
+    """Return the scheduler id ``@name@key`` of an entity (name lower-cased, key as given)."""
+    return f"@{name.lower()}@{key}"
+
+
+def split_entity_id(scheduler_id: str) -> tuple[str, str]:
+    """Split ``@name@key`` into ``(name, key)``; the key may itself contain ``@``.
+
+    Raises:
+        ValueError: ``scheduler_id`` is not of the form ``@name@key``.
+    """
+    at = scheduler_id.find("@", 1)
+    if not scheduler_id.startswith("@") or at < 0:
+        raise ValueError(f"not an entity id: {scheduler_id[:64]!r} (expected '@name@key')")
+    return scheduler_id[1:at], scheduler_id[at + 1 :]
 
 
 @dataclass(frozen=True)
@@ -35,6 +61,7 @@ class AgentSessionId:
     key: str
 
     def __post_init__(self) -> None:
+        """Validate both parts (``[A-Za-z0-9_-]{1,128}``)."""
         if not is_identifier(self.name):
             raise ValueError("session name must match [A-Za-z0-9_-]{1,128}")
         if not is_identifier(self.key):
@@ -42,26 +69,32 @@ class AgentSessionId:
 
     @staticmethod
     def with_random_key(name: str) -> AgentSessionId:
-        """A new session of entity ``name`` with a 128-bit random key."""
+        """Return a new session of entity ``name`` with a 128-bit random key."""
         return AgentSessionId(name=name, key=new_session_key())
 
     def to_entity_id(self) -> df.EntityId:
-        """The Durable Functions ``EntityId`` of this session."""
+        """Return the Durable Functions ``EntityId`` of this session."""
+        import azure.durable_functions as df
+
         return df.EntityId(self.name, self.key)
 
     @staticmethod
-    def from_entity_id(entity_id: df.EntityId) -> AgentSessionId:
-        return AgentSessionId(name=entity_id.name, key=entity_id.key)
+    def from_entity_id(entity: df.EntityId) -> AgentSessionId:
+        """Return the session of a Durable Functions ``EntityId``."""
+        return AgentSessionId(name=entity.name, key=entity.key)
 
     @staticmethod
     def parse(session_id_string: str) -> AgentSessionId:
-        """Parse ``@name@key``; raises ``ValueError`` for anything else."""
-        if not isinstance(session_id_string, str) or not session_id_string.startswith("@"):
+        """Parse ``@name@key``.
+
+        Raises:
+            ValueError: the string is not ``@name@key`` with valid parts.
+        """
+        if not isinstance(session_id_string, str):
             raise ValueError("expected '@name@key'")
-        name, sep, key = session_id_string[1:].partition("@")
-        if not sep:
-            raise ValueError("expected '@name@key'")
+        name, key = split_entity_id(session_id_string)
         return AgentSessionId(name=name, key=key)
 
     def __str__(self) -> str:
+        """Return ``@name@key`` (the name as given; :func:`entity_id` is the scheduler form)."""
         return f"@{self.name}@{self.key}"

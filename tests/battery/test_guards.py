@@ -18,6 +18,7 @@ from durableagent.contract.problems import InvalidResponseSchema
 from durableagent.contract.regex_safety import backtracking_risk
 from durableagent.entity.agent_call import CallSettings, call_agent, install_history_provider
 from durableagent.entity.loop import run_sync
+from durableagent.entity.registration import AgentRegistration
 from durableagent.offline.model import OfflineChatClient
 from durableagent.tools import TURN_KWARG, ToolTurn, idempotency_key, turn_of
 
@@ -109,21 +110,14 @@ def test_a_turn_hands_its_identity_to_tools() -> None:
         return "paid"
 
     agent = Agent(OfflineChatClient(), name="Payer", tools=[pay])
-    uses_provider = install_history_provider(agent)
+    registration = AgentRegistration(
+        name="Payer", agent=agent, uses_provider=install_history_provider(agent), call=CallSettings()
+    )
     context = AgentCallbackContext("Payer", "corr-9", "sess-1", "please pay 'o-1'")
 
     async def one_run() -> str:
-        result = await call_agent(
-            agent,
-            Message(role="user", contents=["please pay 'o-1'"]),
-            [],
-            session_id="@Payer@sess-1",
-            options={},
-            uses_provider=uses_provider,
-            callback=None,
-            context=context,
-            settings=CallSettings(),
-        )
+        user = Message(role="user", contents=["please pay 'o-1'"])
+        result = await call_agent(registration, user, [], "sess-1", {}, context)
         return str(result.response.text)
 
     assert run_sync(one_run(), timeout=30) == "Here is what I found: paid."

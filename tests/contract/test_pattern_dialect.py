@@ -16,7 +16,7 @@ import pytest
 from durableagent.contract.problems import InvalidRequest
 from durableagent.contract.schemas import strict_regex
 from durableagent.contract.validate import ContractValidator
-from durableagent.http.openapi_adapter import AzureOpenAPIRequest
+from durableagent.http.edge import AzureOpenAPIRequest
 
 pytestmark = pytest.mark.contract
 

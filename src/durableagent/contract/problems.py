@@ -4,10 +4,9 @@ Why this module exists: every error answered is `application/problem+json` with 
 (`https://durableagent.dev/problems/<slug>`) and `title`, both part of the HTTP contract; raising
 a `Problem` subclass anywhere and rendering it here is the only way an error reaches a caller.
 
-Invariants: bodies never carry exception text (`detail` is text we write; `as_problem()` turns
-any foreign exception into a bare `InternalError`); a subclass without its own slug/status/title
-renders as its parent (MRO); `sessionId`/`correlationId` extensions are rendered only when they
-match the spec's patterns, so a bad identifier is never reflected into a problem body.
+Invariants: bodies never carry exception text (`detail` is text we write; unexpected exceptions
+become a bare `InternalError` at the error boundary); a subclass without its own slug/status/title
+renders as its parent (MRO); `sessionId`/`correlationId` extensions are rendered only when valid.
 """
 
 from __future__ import annotations
@@ -16,17 +15,16 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 # fmt: off
 __all__ = [
     "CONTENT_TYPE", "TYPE_BASE", "AgentFailed", "AgentNotFound", "ConflictingSessionIds",
-    "IdempotencyKeyInUse", "IdempotencyKeyReused", "InternalError", "InvalidJson", "InvalidRequest",
-    "InvalidResponseSchema", "MethodNotAllowed", "NotFound", "PayloadTooLarge", "PreconditionFailed",
-    "Problem", "RoleNotAllowed", "SessionBusy", "SessionNotFound", "StoreUnavailable",
-    "StructuredOutputInvalid", "TurnNotFound", "TurnPoisoned", "Unauthorized", "UnsupportedMediaType",
-    "UnsupportedStateVersion", "UpstreamRejected", "UpstreamTimeout", "UpstreamUnavailable", "as_problem",
-    "from_record", "render",
+    "IdempotencyKeyReused", "InternalError", "InvalidJson", "InvalidRequest", "InvalidResponseSchema",
+    "InvocationFailed", "MethodNotAllowed", "NotFound", "PayloadTooLarge", "PreconditionFailed", "Problem",
+    "ProblemRecord", "RoleNotAllowed", "SessionNotFound", "StoreUnavailable", "StructuredOutputInvalid",
+    "TurnNotFound", "TurnPoisoned", "Unauthorized", "UnsupportedMediaType", "UnsupportedStateVersion",
+    "UpstreamRejected", "UpstreamTimeout", "UpstreamUnavailable", "from_record", "render",
 ]
 # fmt: on
 
@@ -36,7 +34,17 @@ _RESERVED = frozenset({"type", "title", "status", "detail", "instance", "errors"
 _ID_PATTERNS = {  # openapi.yaml's SessionId / CorrelationId (a test keeps them equal)
     "sessionId": re.compile(r"[A-Za-z0-9_-]{1,128}"),
     "correlationId": re.compile(r"[A-Za-z0-9_:-][A-Za-z0-9_.:-]{0,127}"),
-}
+}  # fmt: skip
+
+
+class ProblemRecord(TypedDict, total=False):
+    """The compact form of a problem kept in entity state and transcripts (no exception text)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    retry_after: int
 
 
 class Problem(Exception):
@@ -90,9 +98,9 @@ class Problem(Exception):
                 doc[key] = value
         return doc
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> ProblemRecord:
         """The compact form kept in entity state (`from_record` rebuilds the problem)."""
-        record: dict[str, Any] = {"type": self.type_uri, "title": self.title, "status": self.status}
+        record = ProblemRecord(type=self.type_uri, title=self.title, status=self.status)
         if self.detail:
             record["detail"] = self.detail
         if self.retry_after is not None:
@@ -156,10 +164,6 @@ class MethodNotAllowed(Problem):
             self.headers["Allow"] = ", ".join(methods)
 
 
-class IdempotencyKeyInUse(Problem):
-    status, slug, title = 409, "idempotency-key-in-use", "The idempotency key is still in use"
-
-
 class PreconditionFailed(Problem):
     status, slug, title = 412, "precondition-failed", "Precondition failed"
 
@@ -180,12 +184,14 @@ class StructuredOutputInvalid(Problem):
     status, slug, title = 422, "structured-output-invalid", "The reply does not match the response schema"
 
 
-class SessionBusy(Problem):
-    status, slug, title = 429, "session-busy", "The session is busy"
-
-
 class InternalError(Problem):
     status, slug, title = 500, "internal-error", "Internal server error"
+
+
+class InvocationFailed(InternalError):
+    """A function of the app raised (the local host's answer; it names only the invocation id)."""
+
+    slug, title = "invocation-failed", "Function invocation failed"
 
 
 class AgentFailed(InternalError):
@@ -210,11 +216,6 @@ class StoreUnavailable(Problem):
 
 class UpstreamTimeout(Problem):
     status, slug, title = 504, "upstream-timeout", "The model service did not answer in time"
-
-
-def as_problem(exc: BaseException) -> Problem:
-    """`exc` itself when it is a Problem, else a bare `InternalError` (never the exception text)."""
-    return exc if isinstance(exc, Problem) else InternalError()
 
 
 def render(problem: Problem, instance: str | None = None) -> tuple[int, dict[str, str], bytes]:

@@ -21,14 +21,12 @@ example ``.*x.*x.*`` is cubic); it does not claim to catch those.
 
 from __future__ import annotations
 
-import importlib
-import sys
 from typing import Any
 
-# CPython's own regex parser (``sre_parse`` before 3.11, which warns when imported since then).
-_NEW = sys.version_info >= (3, 11)
-_sre_parse: Any = importlib.import_module("re._parser" if _NEW else "sre_parse")
-_c: Any = importlib.import_module("re._constants" if _NEW else "sre_constants")
+from durableagent.compat import regex_parser
+
+# CPython's own regex parser and opcodes (private names: see durableagent.compat).
+_sre_parse, _c = regex_parser()
 
 __all__ = ["backtracking_risk"]
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal, Protocol, runtime_checkable
 
-RequestState = Literal["accepted", "running"]
+from durableagent.session_id import IDENTIFIER
 
-IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,128}")
-"""Agent names and session keys (also what ``durableagent.session_id`` accepts)."""
+RequestState = Literal["accepted", "running"]
 INCARNATION = re.compile(r"[A-Za-z0-9_-]{1,64}")
 REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 MAX_TURN = 9_999_999_999
@@ -124,6 +124,15 @@ class TurnRecord:
             if not (isinstance(data[name], dict) or (optional and data[name] is None)):
                 raise ValueError(f"turn record field {name} must be an object")
         return cls(**{name: data[name] for name in names})
+
+
+def text_of(message: Mapping[str, Any]) -> str:
+    """The text of a stored message (``Message.to_dict()``): its text contents, concatenated."""
+    return "".join(
+        str(c.get("text", ""))
+        for c in message.get("contents") or ()
+        if isinstance(c, Mapping) and c.get("type") == "text"
+    )
 
 
 def utf16_units(text: str) -> int:

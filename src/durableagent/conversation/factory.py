@@ -22,6 +22,7 @@ import importlib
 import logging
 import os
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
@@ -124,3 +125,26 @@ def _default_credential(client_id: str | None) -> AsyncTokenCredential:
         ) from exc
     kwargs = {"managed_identity_client_id": client_id} if client_id else {}
     return cast(AsyncTokenCredential, identity.DefaultAzureCredential(**kwargs))
+
+
+class StoreHolder:
+    """The app's ConversationStore: the one given, else one chosen from the environment on first use.
+
+    Lazy because a store's backend clients (Azure Tables' aiohttp session) belong to the event loop
+    that first uses them: the agent loop, not the thread that imports the app.
+    """
+
+    def __init__(self, store: ConversationStore | None = None) -> None:
+        """Hold ``store``, or choose one with :func:`store_from_environment` when first asked."""
+        self._store = store
+        self._lock = threading.Lock()
+
+    def store(self) -> ConversationStore:
+        """The store (created on the first call when none was given)."""
+        store = self._store
+        if store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = store_from_environment()
+                store = self._store
+        return store

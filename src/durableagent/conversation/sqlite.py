@@ -3,8 +3,8 @@
 Why: the embedded host keeps everything in one SQLite file, so transcripts and the request
 ledger live there too, next to the host's own tables (which another connection owns). To coexist,
 this module only touches ``conv_*`` tables, creates them with ``CREATE TABLE IF NOT EXISTS``, keeps
-its schema version in its own ``conv_meta`` table, never runs VACUUM and switches the journal to
-WAL only when it is not WAL already.
+its schema versions in its own ``conv_schema_version`` table, never runs VACUUM and switches the
+journal to WAL only when it is not WAL already (``durableagent.sqlite_toolkit``).
 
 Durability: every write is one ``BEGIN IMMEDIATE`` transaction in WAL mode. By default it commits
 with ``synchronous=FULL``, so a call that returned survives power loss. ``busy_timeout=30000``
@@ -46,23 +46,16 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from durableagent.conversation._sqlite_db import (
-    BUSY_TIMEOUT_MS,
     INLINE_MAX_ROWS,
     LOAD_SQL,
+    MIGRATIONS,
     SCHEMA_VERSION,
-    SYNCHRONOUS_MODES,
-    T,
+    VERSION_TABLE,
     begin_attempt,
-    connect,
-    is_busy,
-    is_transient,
-    run_transaction,
 )
-
-__all__ = ["LOAD_SQL", "SCHEMA_VERSION", "SQLiteConversationStore"]
 from durableagent.conversation.base import (
     MAX_TURN,
     RequestState,
@@ -75,6 +68,41 @@ from durableagent.conversation.base import (
     decode_record,
     encode_record,
 )
+from durableagent.sqlite_toolkit import (
+    SqliteSchemaError,
+    SqliteSettings,
+    is_busy,
+    is_transient,
+    migrate,
+    open_database,
+    transaction,
+)
+
+__all__ = ["LOAD_SQL", "SCHEMA_VERSION", "SQLiteConversationStore"]
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 30_000
+SYNCHRONOUS_MODES = ("full", "normal")
+
+
+def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> sqlite3.Connection:
+    settings = SqliteSettings(
+        synchronous="normal" if synchronous == "normal" else "full",
+        busy_timeout_ms=busy_timeout_ms,
+        # NORMAL only shares a FULL host's file: that connection checkpoints (module docstring).
+        checkpoints=synchronous != "normal",
+        foreign_keys=False,
+    )
+    conn = open_database(path, settings)
+    try:
+        migrate(conn, MIGRATIONS, VERSION_TABLE)
+    except SqliteSchemaError as exc:
+        conn.close()
+        raise StoreError(f"conversation {exc}") from None
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 class SQLiteConversationStore:
@@ -98,7 +126,7 @@ class SQLiteConversationStore:
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = self._guard(
-            lambda: connect(self.path, busy_timeout_ms, synchronous)
+            lambda: _connect(self.path, busy_timeout_ms, synchronous)
         )
 
     def _guard(self, work: Callable[[], T]) -> T:
@@ -151,28 +179,28 @@ class SQLiteConversationStore:
     async def _write(self, work: Callable[[sqlite3.Connection], T], *, inline: bool = True) -> T:
         """Run ``work`` in one transaction; inline (no thread hop) only when it commits without fsync."""
 
-        def transaction(conn: sqlite3.Connection) -> T:
-            return run_transaction(conn, work)
+        def committed(conn: sqlite3.Connection) -> T:
+            return transaction(conn, work)
 
         if inline and self.synchronous == "normal":
-            done, result = self._inline(transaction)
+            done, result = self._inline(committed)
             if done:
                 return result  # type: ignore[return-value]
-        return await asyncio.to_thread(self._locked, transaction)
+        return await asyncio.to_thread(self._locked, committed)
 
     async def _write_full(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """A write that is durable on its own (synchronous=FULL) whatever the store's mode."""
         if self.synchronous == "full":
             return await self._write(work)
 
-        def transaction(conn: sqlite3.Connection) -> T:
+        def committed_full(conn: sqlite3.Connection) -> T:
             conn.execute("PRAGMA synchronous=FULL")
             try:
-                return run_transaction(conn, work)
+                return transaction(conn, work)
             finally:
                 conn.execute("PRAGMA synchronous=NORMAL")
 
-        return await asyncio.to_thread(self._locked, transaction)
+        return await asyncio.to_thread(self._locked, committed_full)
 
     async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
         check_request(agent, session, request_id)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_framework import AgentResponse, AgentSession, HistoryProvider, Message, SupportsAgentRun
 
@@ -21,6 +21,9 @@ from durableagent.contract.problems import UpstreamUnavailable
 from durableagent.entity.failures import classify
 from durableagent.entity.history import SOURCE_ID, STATE_HISTORY, STATE_NEW, DurableHistoryProvider
 from durableagent.tools import TURN_KWARG, ToolTurn
+
+if TYPE_CHECKING:
+    from durableagent.entity.registration import AgentRegistration
 
 logger = logging.getLogger("durableagent.turn")
 
@@ -106,26 +109,33 @@ async def _call_once(
 
 
 async def call_agent(
-    agent: SupportsAgentRun,
+    reg: AgentRegistration,
     user: Message,
     history: Sequence[Message],
-    *,
-    session_id: str,
+    session: str,
     options: dict[str, Any],
-    uses_provider: bool,
-    callback: AgentResponseCallbackProtocol | None,
     context: AgentCallbackContext,
-    settings: CallSettings,
 ) -> CallResult:
-    """Run the agent for one turn; raises the last failure after bounded retries of 503-like failures.
+    """Run ``reg``'s agent for one turn of ``session``.
 
-    Timeouts are not retried here: a turn that already waited ``settings.timeout`` fails with 504.
+    Raises the last failure after bounded retries of 503-like failures. Timeouts are not retried
+    here: a turn that already waited ``reg.call.timeout`` fails with 504.
     """
+    settings = reg.call
     attempt = 0
     while True:
         try:
             result = await asyncio.wait_for(
-                _call_once(agent, user, history, session_id, options, uses_provider, callback, context),
+                _call_once(
+                    reg.agent,
+                    user,
+                    history,
+                    f"@{reg.name}@{session}",
+                    options,
+                    reg.uses_provider,
+                    reg.callback,
+                    context,
+                ),
                 settings.timeout,
             )
         except Exception as exc:
@@ -140,5 +150,5 @@ async def call_agent(
             )
             await asyncio.sleep(settings.retry_backoff * 2 ** (attempt - 1))
             continue
-        await _callback(callback, "on_agent_response", result.response, context)
+        await _callback(reg.callback, "on_agent_response", result.response, context)
         return result

@@ -95,29 +95,6 @@ class SessionHistory(list[Message]):
             self.append(adopted)
 
 
-def _attributed_copies(messages: SessionHistory, attribution: dict[str, str]) -> list[Message] | None:
-    """What ``SessionContext.extend_messages`` makes of ``messages``, made in one cheap pass.
-
-    Each copy shares its field values with the original, owns its ``additional_properties`` and
-    ``_attribution`` dicts, and the originals are untouched, as with the framework's own copy. Returns
-    None when a message needs the framework's general path (a subclass of our own, or attribution it
-    already carries).
-    """
-    if not HistoryMessage._PLAIN_DICT:
-        return None
-    copies: list[Message] = []
-    for message in messages:
-        props = message.additional_properties
-        if type(message) is not HistoryMessage or "_attribution" in props:
-            return None
-        copy = object.__new__(HistoryMessage)
-        fields = copy.__dict__
-        fields.update(message.__dict__)
-        fields["additional_properties"] = {**props, "_attribution": dict(attribution)}
-        copies.append(copy)
-    return copies
-
-
 class DurableHistoryProvider(HistoryProvider):
     """Supplies ``state["history"]`` to the agent and collects the run's new messages in ``state["new"]``.
 
@@ -141,15 +118,16 @@ class DurableHistoryProvider(HistoryProvider):
         context: SessionContext,
         state: dict[str, Any],
     ) -> None:
-        """Load the history into ``context`` as the framework does, in one pass when nothing needs its
-        approval filtering (the framework's path otherwise)."""
+        """Load the history into ``context`` as the framework's ``HistoryProvider.before_run`` does.
+
+        The framework first drops resolved tool-approval controls from the history, a scan of
+        every message; a history that never held one (the flag ``SessionHistory`` keeps) has nothing
+        to drop, so it goes to ``context.extend_messages`` (public API: copy + attribution) directly.
+        """
         history = state.get(STATE_HISTORY)
         if isinstance(history, SessionHistory) and not history.approval_controls:
-            attribution = {"source_id": self.source_id, "source_type": type(self).__name__}
-            copies = _attributed_copies(history, attribution)
-            if copies is not None:
-                context.context_messages.setdefault(self.source_id, []).extend(copies)
-                return
+            context.extend_messages(self, history)
+            return
         await super().before_run(agent=agent, session=session, context=context, state=state)
 
     async def save_messages(

@@ -1,18 +1,41 @@
-"""Reading state written by durableagent 0.0.2b1 (Agent Framework beta types).
+"""Everything about state written by durableagent 0.0.2b1: recognizing it, reading it, migrating it.
 
-0.0.2b1 stored ``ChatMessage.to_dict()`` / ``AgentRunResponse.to_dict()`` of a beta whose
-serialization differs from today's ``Message``/``AgentResponse`` (roles as ``{"value": ...}``
-objects, ``chat_message``/``agent_run_response`` type tags, ``usage_details`` objects). This module
-converts those dicts leniently, keeping text, tool calls, usage and the per-message metadata
-(``timestamp``, ``correlation_id``) so an old session keeps its history after an upgrade.
+0.0.2b1 kept the whole conversation inside the entity state (``conversation_history``, no
+``schema_version``) as ``ChatMessage.to_dict()`` / ``AgentRunResponse.to_dict()`` of an Agent
+Framework beta whose serialization differs from today's ``Message``/``AgentResponse`` (roles as
+``{"value": ...}`` objects, ``chat_message``/``agent_run_response`` type tags, ``usage_details``
+objects). This module converts those dicts leniently, keeping text, tool calls, usage and the
+per-message metadata (``timestamp``, ``correlation_id``), so an old session keeps its history
+after an upgrade: on its first operation the history moves into the transcript store
+(:func:`migrate`); until then a read shows it as it is (:func:`legacy_conversation`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_framework import AgentResponse, Content, Message, UsageDetails
+from durableagent_models import Conversation, HistoryEntry
+
+from durableagent.clock import utc_now
+from durableagent.conversation.base import ConversationStore, SessionRef, TurnRecord
+from durableagent.entity.operation import new_correlation_id
+from durableagent.entity.record import SessionRecord, is_legacy_state
+
+__all__ = [
+    "is_legacy_state",
+    "legacy_conversation",
+    "legacy_message",
+    "legacy_response",
+    "migrate",
+    "turns_from_state",
+]
+
+if TYPE_CHECKING:
+    from durableagent.entity.state import AgentState
+
+_EPOCH = "1970-01-01T00:00:00Z"
 
 _USAGE_KEYS = ("input_token_count", "output_token_count", "total_token_count")
 
@@ -73,4 +96,88 @@ def legacy_message(data: Mapping[str, Any]) -> Message:
         contents=contents or [Content.from_text("")],
         author_name=data.get("author_name"),
         additional_properties=props,
+    )
+
+
+def _agent_state(state: Mapping[str, Any]) -> AgentState:
+    from durableagent.entity.state import AgentState
+
+    legacy = AgentState()
+    legacy.restore_state(state)
+    return legacy
+
+
+def turns_from_state(state: AgentState) -> list[TurnRecord]:
+    """Pair an ``AgentState``'s messages into transcript turns (user message + reply or error)."""
+    turns: list[TurnRecord] = []
+    for message in state.conversation_history:
+        props = message.additional_properties
+        if message.role in ("user", "system"):
+            stamp = str(props.get("timestamp") or utc_now())
+            user = {
+                "type": "message",
+                "role": message.role,
+                "contents": [{"type": "text", "text": message.text}],
+            }
+            turns.append(
+                TurnRecord(
+                    turn=len(turns) + 1,
+                    request_id=str(props.get("correlation_id") or new_correlation_id()),
+                    role=message.role,
+                    user=user,
+                    reply=None,
+                    value=None,
+                    error=None,
+                    started_at=stamp,
+                    completed_at=stamp,
+                )
+            )
+        elif message.role == "assistant" and turns and turns[-1].reply is None and turns[-1].error is None:
+            response = props.get("agent_response")
+            last = turns[-1]
+            last.completed_at = str(props.get("timestamp") or last.started_at)
+            if isinstance(props.get("error"), Mapping):
+                last.error = dict(props["error"])
+            else:
+                last.reply = (
+                    dict(response)
+                    if isinstance(response, Mapping)
+                    else AgentResponse(messages=[message]).to_dict()
+                )
+    return turns
+
+
+async def migrate(
+    state: Mapping[str, Any], agent: str, session: str, store: ConversationStore
+) -> SessionRecord:
+    """Move a 0.0.2b1 state's history into the transcript store; returns the session's new record."""
+    legacy = _agent_state(state)
+    record = SessionRecord.new(agent, session)
+    ref = SessionRef(record.agent, session, record.incarnation)
+    for turn in turns_from_state(legacy):
+        await store.append_turn(ref, turn)
+        record.turns = turn.turn
+    record.last_response = legacy.last_response
+    return record
+
+
+def legacy_conversation(state: Mapping[str, Any], *, agent_type: str, session: str) -> Conversation:
+    """The ``GET`` view of a session still in the 0.0.2b1 shape (not yet migrated by its entity)."""
+    legacy = _agent_state(state)
+    history = [
+        HistoryEntry(
+            role=message.role if message.role in ("user", "system") else "assistant",
+            content=message.text,
+            timestamp=str(message.additional_properties.get("timestamp") or _EPOCH),
+        )
+        for message in legacy.conversation_history
+    ]
+    return Conversation(
+        message_count=legacy.message_count,
+        conversation_history=history,
+        last_response=legacy.last_response,
+        agent_type=agent_type,
+        sessionId=session,
+        turn_count=legacy.message_count,
+        next_before=None,
     )

@@ -1,18 +1,18 @@
-"""The shapes a turn is reported in: the run result (HTTP 200 body) and stored problem records.
+"""The run result (the HTTP 200 body of a turn), built from a committed turn of the transcript.
 
-Both are built from a committed ``TurnRecord`` so that an idempotent replay, a ``Location`` poll
-and the original response are byte-for-byte the same answer.
+Built from the ``TurnRecord`` so that an idempotent replay, a ``Location`` poll and the original
+response are the same answer; typed by the contract's generated ``RunResult`` model, so a field
+renamed in openapi.yaml breaks the type check here, not a client.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from agent_framework import AgentResponse
+from durableagent_models import CorrelationId, RunResult, SessionId
 
-from durableagent.contract.problems import Problem
-from durableagent.conversation.base import TurnRecord
+from durableagent.conversation.base import TurnRecord, text_of
 
 
 def reply_text(record: TurnRecord) -> str:
@@ -24,28 +24,18 @@ def reply_text(record: TurnRecord) -> str:
     return AgentResponse.from_dict(record.reply).text
 
 
-def run_result(record: TurnRecord, session: str, structured: bool) -> dict[str, Any]:
+def run_result(record: TurnRecord, session: str, *, structured: bool) -> RunResult:
     """The 200 body of ``POST /agents/{name}/run`` for a successful turn (seed shape + aliases)."""
-    return {
-        "response": record.value if structured else reply_text(record),
-        "message": _user_text(record),
-        "sessionId": session,
-        "status": "success",
-        "message_count": record.turn,
-        "correlationId": record.request_id,
-        "session_id": session,
-        "correlation_id": record.request_id,
-        "turn": record.turn,
-    }
-
-
-def _user_text(record: TurnRecord) -> str:
-    contents = record.user.get("contents") or []
-    return "".join(
-        str(c.get("text", "")) for c in contents if isinstance(c, dict) and c.get("type") == "text"
+    session_id = SessionId(session)
+    correlation_id = CorrelationId(record.request_id)
+    return RunResult(
+        response=record.value if structured else reply_text(record),
+        message=text_of(record.user),
+        sessionId=session_id,
+        status="success",
+        message_count=record.turn,
+        correlationId=correlation_id,
+        session_id=session_id,
+        correlation_id=correlation_id,
+        turn=record.turn,
     )
-
-
-def problem_record(problem: Problem) -> dict[str, Any]:
-    """What the entity stores of a problem: stable fields only, never exception text."""
-    return problem.to_record()

@@ -13,27 +13,16 @@ any other version with :class:`UnsupportedStateVersionError` instead of wiping i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from agent_framework import AgentResponse, Message
 
-from durableagent.entity.legacy import legacy_message
+from durableagent.clock import utc_now
+from durableagent.entity.record import UnsupportedStateVersionError
+
+__all__ = ["STATE_SCHEMA_VERSION", "AgentState", "UnsupportedStateVersionError"]
 
 STATE_SCHEMA_VERSION = 2
-
-
-class UnsupportedStateVersionError(ValueError):
-    """Stored state has a schema version this release does not know; it is left untouched."""
-
-    def __init__(self, version: object) -> None:
-        super().__init__(f"unsupported state schema_version {version!r}; this release reads versions 1 and 2")
-        self.version = version
-
-
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC with a ``Z`` suffix."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class AgentState:
@@ -114,6 +103,8 @@ class AgentState:
         """Load a serialized state, migrating the version-less 0.0.2b1 shape."""
         version = state.get("schema_version", state.get("schemaVersion"))
         if version is None:
+            from durableagent.entity.legacy import legacy_message  # legacy.py builds on this class
+
             history = [legacy_message(m) for m in state.get("conversation_history") or []]
         elif version in (STATE_SCHEMA_VERSION, str(STATE_SCHEMA_VERSION)):
             history = [Message.from_dict(m) for m in state.get("conversation_history") or []]

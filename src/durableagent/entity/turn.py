@@ -21,13 +21,14 @@ for an answer that never comes.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from agent_framework import Message, SupportsAgentRun
+from agent_framework import Message
 
-from durableagent._faults import crash_point
-from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackProtocol
+from durableagent import _faults
+from durableagent.callbacks import AgentCallbackContext
+from durableagent.clock import utc_now
 from durableagent.contract.problems import (
     InternalError,
     PreconditionFailed,
@@ -35,6 +36,7 @@ from durableagent.contract.problems import (
     RoleNotAllowed,
     StoreUnavailable,
     TurnPoisoned,
+    from_record,
 )
 from durableagent.conversation.base import (
     ConversationStore,
@@ -43,53 +45,28 @@ from durableagent.conversation.base import (
     StoreUnavailableError,
     TurnRecord,
 )
-from durableagent.entity.agent_call import CallSettings, call_agent
+from durableagent.entity.agent_call import call_agent
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
 from durableagent.entity.operation import RunOperation
-from durableagent.entity.record import SessionRecord
-from durableagent.entity.replies import problem_record, reply_text, run_result
-from durableagent.entity.state import utc_now
+from durableagent.entity.record import LedgerEntry, SessionRecord
+from durableagent.entity.registration import AgentRegistration
+from durableagent.entity.replies import reply_text, run_result
 from durableagent.entity.structured import check_structured, parse_value
 
 logger = logging.getLogger("durableagent.turn")
+Outcome = tuple[TurnRecord | None, Problem | None]  # (the written turn, its problem); (None, p): transient
 
 
-@dataclass(frozen=True)
-class AgentRegistration:
-    """An agent as the entity runs it."""
-
-    name: str
-    agent: SupportsAgentRun
-    callback: AgentResponseCallbackProtocol | None = None
-    uses_provider: bool = False
-    allowed_roles: frozenset[str] = frozenset({"user"})
-    max_attempts: int = 3
-    call: CallSettings = field(default_factory=CallSettings)
-
-
-def _entry(
-    op: RunOperation,
-    status: int,
-    *,
-    turn: int | None,
-    retryable: bool,
-    reply: dict[str, Any] | None = None,
-    problem: Problem | None = None,
-) -> dict[str, Any]:
-    # Compact: the ledger is part of the entity state, rewritten on every batch; absent keys read
-    # as None/False. Only a retryable entry needs the nonce of the request it answers.
-    entry: dict[str, Any] = {"fp": op.fingerprint, "status": status}
-    if turn is not None:
-        entry["turn"] = turn
-    if retryable:
-        entry["retryable"] = True
-        entry["nonce"] = op.nonce
-    if reply is not None:
-        entry["reply"] = reply
-    if problem is not None:
-        entry["problem"] = problem_record(problem)
-    return entry
+def _entry(op: RunOperation, problem: Problem, *, turn: int | None = None, retryable: bool) -> LedgerEntry:
+    return LedgerEntry(
+        fingerprint=op.fingerprint,
+        status=problem.status,
+        turn=turn,
+        retryable=retryable,
+        nonce=op.nonce if retryable else None,
+        problem=problem.to_record(),
+    )
 
 
 class TurnRunner:
@@ -98,14 +75,15 @@ class TurnRunner:
     def __init__(
         self, registration: AgentRegistration, store: ConversationStore, cache: HistoryCache
     ) -> None:
+        """Run turns of ``registration`` against ``store``, with histories cached in ``cache``."""
         self.reg = registration
         self.store = store
         self.cache = cache
 
     async def run(
         self, record: SessionRecord | None, session: str, op: RunOperation
-    ) -> tuple[SessionRecord, Any]:
-        """Apply one ``run_agent`` operation; returns the new record and the operation's result."""
+    ) -> tuple[SessionRecord, LedgerEntry]:
+        """Apply one ``run_agent`` operation; returns the new record and the request's ledger entry."""
         record = (
             replace(record)
             if record is not None
@@ -121,83 +99,74 @@ class TurnRunner:
             problem = StoreUnavailable(
                 "The conversation store is temporarily unavailable; retry the request.", retry_after=5
             )
-            return self._remember(
-                record, op, _entry(op, problem.status, turn=None, retryable=True, problem=problem)
-            )
+            return self._remember(record, op, _entry(op, problem, retryable=True))
         except Exception as exc:  # noqa: BLE001 - a request must always get an answer in the ledger
             # Without one, the route waits out its wait cap and the Location answers 202 for ever.
-            name = type(exc).__name__
-            logger.error("turn %s of %s could not be completed: %s", op.correlation_id, self.reg.name, name)
+            logger.error(
+                "turn %s of %s could not be completed: %s",
+                op.correlation_id,
+                self.reg.name,
+                type(exc).__name__,
+            )
             detail = (
                 "The turn's reply is too large to be stored."
                 if isinstance(exc, RecordTooLargeError)
                 else "The turn could not be completed. See the app's logs for the correlation id."
             )
-            failed = InternalError(detail)
-            return self._remember(
-                before, op, _entry(op, failed.status, turn=None, retryable=False, problem=failed)
-            )
+            return self._remember(before, op, _entry(op, InternalError(detail), retryable=False))
 
-    async def _run(self, record: SessionRecord, session: str, op: RunOperation) -> tuple[SessionRecord, Any]:
-        record.requests = dict(record.requests)
-        known = record.requests.get(op.correlation_id)
-        if known is not None and (known.get("fp") != op.fingerprint or not known.get("retryable")):
+    async def _run(
+        self, record: SessionRecord, session: str, op: RunOperation
+    ) -> tuple[SessionRecord, LedgerEntry]:
+        known = record.entry(op.correlation_id)
+        if known is not None and (known.fingerprint != op.fingerprint or not known.retryable):
             return record, known
         if op.role not in self.reg.allowed_roles:
-            problem: Problem = RoleNotAllowed(f"This app does not accept messages with role '{op.role}'.")
-            return self._remember(
-                record, op, _entry(op, problem.status, turn=None, retryable=False, problem=problem)
-            )
+            refused = RoleNotAllowed(f"This app does not accept messages with role '{op.role}'.")
+            return self._remember(record, op, _entry(op, refused, retryable=False))
         if op.if_match is not None and op.if_match != record.etag:
-            problem = PreconditionFailed("If-Match does not match the session's current ETag; read it again.")
-            return self._remember(
-                record, op, _entry(op, problem.status, turn=None, retryable=True, problem=problem)
-            )
+            stale = PreconditionFailed("If-Match does not match the session's current ETag; read it again.")
+            return self._remember(record, op, _entry(op, stale, retryable=True))
         turn = record.turns + 1
         ref = SessionRef(self.reg.name, session, record.incarnation)
         written = await self.store.get_turn(ref, turn)
-        if written is not None and written.request_id == op.correlation_id:
-            outcome: TurnRecord | None = written
-            problem_or_none = _problem_of(written)
+        if written is not None and written.request_id == op.correlation_id:  # the journal: reuse it
+            outcome: Outcome = written, (from_record(written.error) if written.error is not None else None)
             self.cache.forget(ref)
         else:
-            outcome, problem_or_none = await self._attempt(record, ref, turn, op)
-        if outcome is None:  # transient failure: nothing recorded, the request may be retried
-            assert problem_or_none is not None
-            entry = _entry(op, problem_or_none.status, turn=None, retryable=True, problem=problem_or_none)
-            return self._remember(record, op, entry)
+            outcome = await self._attempt(record, ref, turn, op)
+        done, problem = outcome
+        if done is None:  # transient failure: nothing recorded, the request may be retried
+            assert problem is not None
+            return self._remember(record, op, _entry(op, problem, retryable=True))
         record.turns = turn
-        if problem_or_none is None:
-            record.last_response = reply_text(outcome)
-            reply = run_result(outcome, session, structured=op.response_schema is not None)
-            entry = _entry(op, 200, turn=turn, retryable=False, reply=reply)
-        else:
-            entry = _entry(op, problem_or_none.status, turn=turn, retryable=False, problem=problem_or_none)
-        return self._remember(record, op, entry)
+        if problem is not None:
+            return self._remember(record, op, _entry(op, problem, turn=turn, retryable=False))
+        record.last_response = reply_text(done)
+        reply = run_result(done, session, structured=op.response_schema is not None)
+        return self._remember(record, op, LedgerEntry(op.fingerprint, 200, turn=turn, reply=reply))
 
     @staticmethod
     def _remember(
-        record: SessionRecord, op: RunOperation, entry: dict[str, Any]
-    ) -> tuple[SessionRecord, Any]:
+        record: SessionRecord, op: RunOperation, entry: LedgerEntry
+    ) -> tuple[SessionRecord, LedgerEntry]:
         record.remember(op.correlation_id, entry)
         return record, entry
 
-    async def _attempt(
-        self, record: SessionRecord, ref: SessionRef, turn: int, op: RunOperation
-    ) -> tuple[TurnRecord | None, Problem | None]:
+    async def _attempt(self, record: SessionRecord, ref: SessionRef, turn: int, op: RunOperation) -> Outcome:
         started = utc_now()
         user = Message(role=op.role, contents=[op.message])
-        previous = next(reversed(record.requests), None)
-        if previous is not None and not record.requests[previous].get("retryable"):
+        last = record.last_request()
+        if last is not None and not last[1].retryable:
             # committed and final: its ledger row (attempts, "running") has served its purpose
-            await self.store.forget_request(self.reg.name, ref.session, previous)
+            await self.store.forget_request(self.reg.name, ref.session, last[0])
         attempts = await self.store.begin_attempt(self.reg.name, ref.session, op.correlation_id)
         if attempts > self.reg.max_attempts:
             logger.error(
                 "turn %s of %s poisoned after %d attempts", op.correlation_id, self.reg.name, attempts - 1
             )
             poisoned = TurnPoisoned("This turn failed repeatedly while running and was abandoned.")
-            return await self._write(ref, op, turn, user, started, None, None, poisoned, []), poisoned
+            return await self._write(ref, op, turn, user, started, problem=poisoned), poisoned
         history = await self.cache.history(self.store, ref, record.turns)
         options: dict[str, Any] = {}
         if not op.enable_tool_calls:
@@ -205,19 +174,10 @@ class TurnRunner:
         if op.response_schema is not None:
             options["response_format"] = dict(op.response_schema)
         context = AgentCallbackContext(self.reg.name, op.correlation_id, ref.session, op.message)
-        crash_point("turn.before_model")
+        if _faults.ARMED:
+            _faults.crash_point("turn.before_model")
         try:
-            result = await call_agent(
-                self.reg.agent,
-                user,
-                history,
-                session_id=f"@{self.reg.name}@{ref.session}",
-                options=options,
-                uses_provider=self.reg.uses_provider,
-                callback=self.reg.callback,
-                context=context,
-                settings=self.reg.call,
-            )
+            result = await call_agent(self.reg, user, history, ref.session, options, context)
         except Exception as exc:  # noqa: BLE001 - every failure of the agent is classified into a problem
             problem = classify(exc)
             logger.warning(
@@ -230,16 +190,16 @@ class TurnRunner:
             if is_retryable(problem):  # the attempt ended without a crash: it does not count toward poisoning
                 await self.store.forget_request(self.reg.name, ref.session, op.correlation_id)
                 return None, problem
-            return await self._write(ref, op, turn, user, started, None, None, problem, []), problem
-        crash_point("turn.after_model")
-        value, problem_or_none = None, None
+            return await self._write(ref, op, turn, user, started, problem=problem), problem
+        if _faults.ARMED:
+            _faults.crash_point("turn.after_model")
+        value, invalid = None, None
         if op.response_schema is not None:
-            value, problem_or_none = check_structured(parse_value(result.response), op.response_schema)
+            value, invalid = check_structured(parse_value(result.response), op.response_schema)
         reply = result.response.to_dict()
-        new_messages = result.new_messages if problem_or_none is None else []
-        return await self._write(
-            ref, op, turn, user, started, reply, value, problem_or_none, new_messages
-        ), problem_or_none
+        new_messages = result.new_messages if invalid is None else []
+        written = await self._write(ref, op, turn, user, started, reply, value, invalid, new_messages)
+        return written, invalid
 
     async def _write(
         self,
@@ -248,10 +208,10 @@ class TurnRunner:
         turn: int,
         user: Message,
         started: str,
-        reply: dict[str, Any] | None,
-        value: Any,
-        problem: Problem | None,
-        new_messages: list[Message],
+        reply: dict[str, Any] | None = None,
+        value: Any = None,
+        problem: Problem | None = None,
+        new_messages: list[Message] | None = None,
     ) -> TurnRecord:
         """Write turn ``turn`` (idempotently) and extend the cached history with what the model saw."""
         record = TurnRecord(
@@ -261,19 +221,12 @@ class TurnRunner:
             user=user.to_dict(),
             reply=reply,
             value=value,
-            error=problem_record(problem) if problem is not None else None,
+            error=dict(problem.to_record()) if problem is not None else None,
             started_at=started,
             completed_at=utc_now(),
         )
         await self.store.append_turn(ref, record)
-        crash_point("turn.after_transcript")
-        self.cache.advance(ref, turn, new_messages)
+        if _faults.ARMED:
+            _faults.crash_point("turn.after_transcript")
+        self.cache.advance(ref, turn, new_messages or [])
         return record
-
-
-def _problem_of(record: TurnRecord) -> Problem | None:
-    if record.error is None:
-        return None
-    from durableagent.contract.problems import from_record
-
-    return from_record(record.error)

@@ -1,7 +1,9 @@
-"""The public view of a conversation (``GET /agents/{name}/{sessionId}``) built from transcript records.
+"""The public view of a conversation (``GET /agents/{name}/{sessionId}``), built from transcript records.
 
 Works on the stored dicts (the framework's own ``to_dict()`` output) instead of rebuilding
-``Message`` objects, so reading a long conversation costs one JSON decode per turn and no more.
+``Message`` objects, so reading a long conversation costs one JSON decode per turn, and builds the
+contract's generated models (``Conversation``, ``HistoryEntry``...), so the body is what openapi.yaml
+says by construction.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from durableagent.conversation.base import TurnRecord
+from durableagent_models import AgentResponseSummary, Conversation, HistoryEntry, ToolCall, TurnError, Usage
+
+from durableagent.conversation.base import TurnRecord, text_of
 
 _USAGE = (
     ("input_token_count", "prompt_tokens"),
@@ -19,15 +23,16 @@ _USAGE = (
 )
 
 
-def _texts(message: Mapping[str, Any]) -> str:
-    return "".join(
-        str(c.get("text", ""))
-        for c in message.get("contents") or []
-        if isinstance(c, Mapping) and c.get("type") == "text"
-    )
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
-def _tool_calls(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _tool_calls(messages: Sequence[Mapping[str, Any]]) -> list[ToolCall]:
     calls: dict[str, dict[str, Any]] = {}
     for message in messages:
         for content in message.get("contents") or []:
@@ -42,74 +47,66 @@ def _tool_calls(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 }
             elif content.get("type") == "function_result" and call_id in calls:
                 calls[call_id]["result"] = _maybe_json(content.get("result"))
-    return list(calls.values())
+    return [ToolCall(**call) for call in calls.values()]
 
 
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _usage(reply: Mapping[str, Any]) -> dict[str, Any] | None:
+def _usage(reply: Mapping[str, Any]) -> Usage | None:
     details = reply.get("usage_details")
     if not isinstance(details, Mapping):
         return None
-    return {public: details.get(private) for private, public in _USAGE}
+    return Usage(**{public: details.get(private) for private, public in _USAGE})
 
 
-def agent_response_summary(record: TurnRecord) -> dict[str, Any]:
+def agent_response_summary(record: TurnRecord) -> AgentResponseSummary:
     """The ``agent_response`` of an assistant entry: text, kind, tool calls, usage, and the full messages."""
     reply = record.reply or {}
     messages = [m for m in reply.get("messages") or [] if isinstance(m, Mapping)]
     final = [m for m in messages if m.get("role") == "assistant"]
-    text = _texts(final[-1]) if final else ""
-    summary: dict[str, Any] = {
-        "text": text,
-        "kind": "structured" if record.value is not None else "agent_message",
-        "tool_calls": _tool_calls(messages),
-        "usage": _usage(reply),
-        "response_id": reply.get("response_id"),
-        "messages": messages,
-    }
+    summary = AgentResponseSummary(
+        text=text_of(final[-1]) if final else "",
+        kind="structured" if record.value is not None else "agent_message",
+        tool_calls=_tool_calls(messages),
+        usage=_usage(reply),
+        response_id=reply.get("response_id"),
+        messages=messages,
+    )
     if record.value is not None:
-        summary["value"] = record.value
+        summary.value = record.value
     return summary
 
 
-def history_entries(records: Iterable[TurnRecord]) -> list[dict[str, Any]]:
+def history_entries(records: Iterable[TurnRecord]) -> list[HistoryEntry]:
     """Two entries per turn: the user's message, then the reply (or the turn's error)."""
-    entries: list[dict[str, Any]] = []
+    entries: list[HistoryEntry] = []
     for record in records:
         entries.append(
-            {
-                "role": record.role,
-                "content": _texts(record.user),
-                "timestamp": record.started_at,
-                "correlationId": record.request_id,
-                "turn": record.turn,
-            }
+            HistoryEntry(
+                role=record.role,
+                content=text_of(record.user),
+                timestamp=record.started_at,
+                correlationId=record.request_id,
+                turn=record.turn,
+            )
         )
-        reply: dict[str, Any] = {
-            "role": "assistant",
-            "timestamp": record.completed_at,
-            "correlationId": record.request_id,
-            "turn": record.turn,
-        }
+        reply = HistoryEntry(
+            role="assistant",
+            content="",
+            timestamp=record.completed_at,
+            correlationId=record.request_id,
+            turn=record.turn,
+        )
         if record.error is not None:
-            reply["content"] = ""
-            reply["error"] = {k: record.error[k] for k in ("type", "title", "status") if k in record.error}
+            reply.error = TurnError(
+                **{k: record.error[k] for k in ("type", "title", "status") if k in record.error}
+            )
             if record.reply is not None:
-                reply["agent_response"] = agent_response_summary(record)
+                reply.agent_response = agent_response_summary(record)
         else:
             summary = agent_response_summary(record)
-            reply["content"] = (
-                json.dumps(record.value, ensure_ascii=False) if record.value is not None else summary["text"]
+            reply.content = (
+                json.dumps(record.value, ensure_ascii=False) if record.value is not None else summary.text
             )
-            reply["agent_response"] = summary
+            reply.agent_response = summary
         entries.append(reply)
     return entries
 
@@ -122,14 +119,14 @@ def conversation(
     agent_type: str,
     session: str,
     next_before: int | None = None,
-) -> dict[str, Any]:
+) -> Conversation:
     """The body of ``GET /agents/{name}/{sessionId}`` (seed shape, plus paging fields)."""
-    return {
-        "message_count": turns,
-        "conversation_history": history_entries(records),
-        "last_response": last_response,
-        "agent_type": agent_type,
-        "sessionId": session,
-        "turn_count": turns,
-        "next_before": next_before,
-    }
+    return Conversation(
+        message_count=turns,
+        conversation_history=history_entries(records),
+        last_response=last_response,
+        agent_type=agent_type,
+        sessionId=session,
+        turn_count=turns,
+        next_before=next_before,
+    )

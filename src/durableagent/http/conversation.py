@@ -1,6 +1,6 @@
 """``GET`` (read) and ``DELETE`` (reset) of ``/agents/{agentName}/{sessionId}``.
 
-Reads are committed state only: the record through ``read_entity_state``, the turns it counts from
+Reads are committed state only: the record through the entity client, the turns it counts from
 the transcript store (turns a crashed attempt wrote beyond the committed count are never shown).
 A reset is the entity's ``reset`` operation; the route waits until the entity is gone (or reborn
 with a new incarnation) so that a following GET cannot see the old conversation.
@@ -8,10 +8,10 @@ with a new incarnation) so that a following GET cannot see the old conversation.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-import azure.durable_functions as df
 import azure.functions as func
+from durableagent_models import ResetResult
 
 from durableagent.contract.problems import (
     PreconditionFailed,
@@ -21,29 +21,15 @@ from durableagent.contract.problems import (
 )
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.conversation.base import SessionRef, StoreUnavailableError
+from durableagent.entity.legacy import legacy_conversation
 from durableagent.entity.loop import run_async
-from durableagent.entity.state import AgentState
+from durableagent.entity.record import record_of
 from durableagent.entity.view import conversation
-from durableagent.http.edge import agent_name_of, serve
-from durableagent.http.responses import json_response
-from durableagent.http.session_state import record_of
-from durableagent.http.waiter import EntityWaiter
+from durableagent.entity_client import EntityClient, State, entity_client_for, wait_for
+from durableagent.http.edge import RouteContext, json_response, serve
 
+TEMPLATE = "agents/{agentName}/{sessionId}"
 _NOT_FOUND = "No conversation with this session id exists for this agent."
-
-
-async def handle_session(
-    app: Any,
-    req: func.HttpRequest,
-    client: df.DurableOrchestrationClient,
-    context: func.Context | None = None,
-) -> func.HttpResponse:
-    async def dispatch(v: ValidatedRequest) -> func.HttpResponse:
-        if v.operation_id == "resetConversation":
-            return await _reset(app, client, v)
-        return await _read(app, client, v)
-
-    return await serve(req, 3, dispatch, context, frozenset({"GET", "DELETE"}))
 
 
 def page_bounds(turns: int, limit: int | None, before: int | None) -> tuple[int, int, int | None]:
@@ -54,25 +40,36 @@ def page_bounds(turns: int, limit: int | None, before: int | None) -> tuple[int,
     return first, last, next_before
 
 
-async def _read(app: Any, client: df.DurableOrchestrationClient, v: ValidatedRequest) -> func.HttpResponse:
-    agent = agent_name_of(app, v)
+def conversation_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpResponse]]:
+    """The ``agent_session`` HTTP function (GET reads, DELETE resets) of the app described by ``ctx``."""
+
+    async def agent_session(req: func.HttpRequest, client: str, context: func.Context) -> func.HttpResponse:
+        async def dispatch(v: ValidatedRequest) -> func.HttpResponse:
+            entities = entity_client_for(client, context.invocation_id)
+            if v.operation_id == "resetConversation":
+                return await _reset(ctx, entities, v)
+            return await _read(ctx, entities, v)
+
+        return await serve(req, TEMPLATE, dispatch, context, methods=frozenset({"GET", "DELETE"}))
+
+    return agent_session
+
+
+async def _read(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) -> func.HttpResponse:
+    registration = ctx.agent(v)
     session = str(v.path["sessionId"])
-    with EntityWaiter(client, df.EntityId(agent, session)) as waiter:
-        state = await waiter.read()
+    state = await entities.read(registration.name, session)
     if state is None:
         raise SessionNotFound(_NOT_FOUND)
-    agent_type = type(app.registration(agent).agent).__name__
     record = record_of(state)
     if record is None:  # 0.0.2b1 state, not yet migrated by the entity: render it as it is
-        legacy = AgentState()
-        legacy.restore_state(state)
-        return json_response({**_legacy_view(legacy), "agent_type": agent_type, "sessionId": session})
+        return json_response(legacy_conversation(state, agent_type=registration.agent_type, session=session))
     first, last, next_before = page_bounds(record.turns, v.query.get("limit"), v.query.get("before"))
     records = []
     if last >= first:
-        ref = SessionRef(agent, session, record.incarnation)
+        ref = SessionRef(registration.name, session, record.incarnation)
         try:
-            records = await run_async(app.stores.store().load_turns(ref, first, last))
+            records = await run_async(ctx.store().load_turns(ref, first, last))
         except StoreUnavailableError:
             raise StoreUnavailable(
                 "The conversation store is temporarily unavailable.", retry_after=2
@@ -81,37 +78,18 @@ async def _read(app: Any, client: df.DurableOrchestrationClient, v: ValidatedReq
         records,
         turns=record.turns,
         last_response=record.last_response,
-        agent_type=agent_type,
+        agent_type=registration.agent_type,
         session=session,
         next_before=next_before,
     )
     return json_response(body, headers={"ETag": record.etag})
 
 
-def _legacy_view(state: AgentState) -> dict[str, Any]:
-    history = []
-    for message in state.conversation_history:
-        props = message.additional_properties
-        entry: dict[str, Any] = {
-            "role": message.role,
-            "content": message.text,
-            "timestamp": str(props.get("timestamp") or "1970-01-01T00:00:00Z"),
-        }
-        history.append(entry)
-    return {
-        "message_count": state.message_count,
-        "conversation_history": history,
-        "last_response": state.last_response,
-        "turn_count": state.message_count,
-        "next_before": None,
-    }
-
-
-async def _reset(app: Any, client: df.DurableOrchestrationClient, v: ValidatedRequest) -> func.HttpResponse:
-    agent = agent_name_of(app, v)
+async def _reset(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) -> func.HttpResponse:
+    agent = ctx.agent(v).name
     session = str(v.path["sessionId"])
-    with EntityWaiter(client, df.EntityId(agent, session)) as waiter:
-        state = await waiter.read()
+    with entities.watch(agent, session) as watch:
+        state = await entities.read(agent, session)
         if state is None:
             raise SessionNotFound(_NOT_FOUND)
         record = record_of(state)
@@ -119,13 +97,14 @@ async def _reset(app: Any, client: df.DurableOrchestrationClient, v: ValidatedRe
         if if_match is not None and (record is None or if_match != record.etag):
             raise PreconditionFailed("If-Match does not match the session's current ETag; read it again.")
         before = record.incarnation if record is not None else None
-        await waiter.signal("reset", None)
-        done = await waiter.wait(
-            lambda s: True if s is None or s.get("incarnation") != before else None,
-            app.options.wait_timeout or 30.0,
-        )
+
+        def gone(s: State) -> bool | None:
+            return True if s is None or s.get("incarnation") != before else None
+
+        await entities.signal(agent, session, "reset", None)
+        done = await wait_for(entities, watch, agent, session, gone, ctx.options.wait_timeout or 30.0)
     if done is None:
         raise UpstreamTimeout(
             "The reset is queued behind running turns and did not finish in time; it will still be applied."
         )
-    return json_response({"status": "reset", "sessionId": session})
+    return json_response(ResetResult(status="reset", sessionId=session))

@@ -18,8 +18,10 @@ import azure.functions as func
 
 from durableagent.contract.problems import NotFound
 from durableagent.contract.validate import ValidatedRequest
-from durableagent.http.edge import route_prefix_of, serve
-from durableagent.http.responses import bytes_response, text_response
+from durableagent.http.edge import bytes_response, route_prefix_of, serve, text_response
+
+PAGE_TEMPLATE = "docs"
+ASSET_TEMPLATE = "docs/assets/{assetName}"
 
 ASSETS = {
     "swagger-ui.css": "text/css",
@@ -76,18 +78,22 @@ def _asset(name: str) -> bytes:
     return resources.files("swagger_ui").joinpath("static", name).read_bytes()
 
 
-async def handle_docs(req: func.HttpRequest) -> func.HttpResponse:
+async def docs_page(req: func.HttpRequest) -> func.HttpResponse:
+    """``GET /docs``: the Swagger UI page."""
+
     async def page(v: ValidatedRequest) -> func.HttpResponse:
-        return text_response(page_html(route_prefix_of(req.url, 1)), mimetype="text/html")
+        return text_response(page_html(route_prefix_of(req.url, PAGE_TEMPLATE)), mimetype="text/html")
 
-    return await serve(req, 1, page)
+    return await serve(req, PAGE_TEMPLATE, page)
 
 
-async def handle_docs_asset(req: func.HttpRequest) -> func.HttpResponse:
+async def docs_asset(req: func.HttpRequest) -> func.HttpResponse:
+    """``GET /docs/assets/{assetName}``: Swagger UI's files."""
+
     async def asset(v: ValidatedRequest) -> func.HttpResponse:
         name = str(v.path["assetName"])
         if name not in ASSETS:
             raise NotFound("No such documentation asset.")
         return bytes_response(_asset(name), ASSETS[name], {"Cache-Control": "public, max-age=86400"})
 
-    return await serve(req, 3, asset)
+    return await serve(req, ASSET_TEMPLATE, asset)

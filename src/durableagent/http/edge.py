@@ -1,9 +1,13 @@
-"""Every request's way in: contract validation, the agent lookup, and the error boundary.
+"""Every request's way in and its response's way out: validation, the error boundary, the app's parts.
 
-A route handler only ever sees a request that matches openapi.yaml; whatever it raises becomes a
-problem+json response. Unknown exceptions become a 500 ``internal-error`` carrying the invocation's
-correlation id; neither the response nor the log line carries the exception's text (it may hold
-prompts or secrets) unless ``DURABLEAGENT_DEBUG_LOGS=1`` asks for tracebacks in the log.
+A route handler only ever sees a request that matches openapi.yaml (``serve``); whatever it raises
+becomes a problem+json response. Unknown exceptions become a 500 ``internal-error`` carrying the
+invocation's correlation id; neither the response nor the log line carries the exception's text
+(it may hold prompts or secrets) unless ``DURABLEAGENT_DEBUG_LOGS=1`` asks for tracebacks.
+
+Also here: the adapter of ``func.HttpRequest``/``func.HttpResponse`` to openapi-core's
+``Request``/``Response`` protocols (the contract layer does not import azure.functions), and
+:class:`RouteContext`, the typed view of the app that handlers get instead of the app itself.
 """
 
 from __future__ import annotations
@@ -11,22 +15,105 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
+from openapi_core.datatypes import RequestParameters
+from pydantic import BaseModel
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.http import parse_cookie
 
 from durableagent.contract.limits import Limits
-from durableagent.contract.problems import AgentNotFound, InternalError, MethodNotAllowed, Problem
+from durableagent.contract.problems import AgentNotFound, InternalError, MethodNotAllowed, Problem, render
 from durableagent.contract.validate import ContractValidator, ValidatedRequest
-from durableagent.http.openapi_adapter import AzureOpenAPIRequest
-from durableagent.http.responses import problem_response
+from durableagent.conversation.base import ConversationStore
+from durableagent.conversation.factory import StoreHolder
+from durableagent.entity.registration import AgentRegistration
 from durableagent.logs import log_failure
+from durableagent.options import AppOptions
 
 logger = logging.getLogger("durableagent.http")
 
 Handler = Callable[[ValidatedRequest], Awaitable[func.HttpResponse]]
+_DEFAULT_HOST = "http://localhost"
+
+
+@dataclass
+class RouteContext:
+    """What route handlers know of the app: its agents, options and conversation store."""
+
+    agents: Mapping[str, AgentRegistration]  # by lower-cased name: the app's own (growing) registry
+    options: AppOptions
+    stores: StoreHolder
+    _store: ConversationStore | None = field(default=None, repr=False)
+
+    def agent(self, validated: ValidatedRequest) -> AgentRegistration:
+        """The agent named in the path (case-insensitive).
+
+        Raises:
+            AgentNotFound: no agent of that name is registered.
+        """
+        registration = self.agents.get(str(validated.path.get("agentName", "")).lower())
+        if registration is None:
+            raise AgentNotFound("No agent with this name is registered; see GET /health for the list.")
+        return registration
+
+    def store(self) -> ConversationStore:
+        """The app's conversation store (resolved once)."""
+        if self._store is None:
+            self._store = self.stores.store()
+        return self._store
+
+
+class AzureOpenAPIRequest:
+    """A ``func.HttpRequest`` seen through openapi-core's ``Request`` protocol.
+
+    ``path`` is the URL path exactly as received (still percent-encoded, route prefix included);
+    query parameters keep every value (``?a=1&a=2``), with ``req.params`` filling in names the URL
+    lacks; headers stay the request's own case-insensitive mapping; ``content_type`` is lower-case.
+    """
+
+    __slots__ = ("body", "content_type", "host_url", "method", "parameters", "path", "request")
+
+    def __init__(self, request: func.HttpRequest) -> None:
+        """Adapt ``request`` (no copy of headers or body)."""
+        self.request = request
+        parts = urlsplit(request.url)
+        self.host_url: str = f"{parts.scheme}://{parts.netloc}" if parts.netloc else _DEFAULT_HOST
+        self.path: str = parts.path or "/"
+        self.method: str = request.method.lower()
+        headers: Mapping[str, str] = request.headers
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        names = {name for name, _ in pairs}
+        pairs.extend((k, v) for k, v in request.params.items() if k not in names)
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(pairs),
+            header=headers,  # case-insensitive already; werkzeug Headers would raise on a "\n"
+            cookie=parse_cookie(headers.get("cookie", "")),
+            path={},
+        )
+        self.content_type: str = (headers.get("content-type") or "").strip().lower()
+        self.body: bytes = request.get_body() or b""
+
+
+class AzureOpenAPIResponse:
+    """A ``func.HttpResponse`` seen through openapi-core's ``Response`` protocol (tests check replies)."""
+
+    __slots__ = ("content_type", "data", "headers", "status_code")
+
+    def __init__(self, response: func.HttpResponse) -> None:
+        """Adapt ``response``; its media type comes from ``mimetype`` when no header sets it."""
+        self.status_code: int = int(response.status_code)
+        header_items = list(response.headers.items())
+        declared = next((v for k, v in header_items if k.lower() == "content-type"), None)
+        mimetype = declared or response.mimetype or "application/octet-stream"
+        self.content_type: str = mimetype.split(";", 1)[0].strip().lower()
+        self.headers = Headers(header_items)
+        self.data: bytes = response.get_body()
 
 
 @lru_cache(maxsize=8)
@@ -36,21 +123,22 @@ def validator_for(route_prefix: str, max_body_bytes: int | None = None) -> Contr
     return ContractValidator(route_prefix=route_prefix, limits=limits)
 
 
-def route_prefix_of(url: str, route_segments: int) -> str:
-    """The host's route prefix, from the request path minus the route's own segments."""
+def route_prefix_of(url: str, template: str) -> str:
+    """The host's route prefix: the request path minus the segments of the route's ``template``."""
     segments = [s for s in urlsplit(url).path.split("/") if s]
-    return "/".join(segments[: max(0, len(segments) - route_segments)])
+    return "/".join(segments[: max(0, len(segments) - len(template.split("/")))])
 
 
 async def serve(
     req: func.HttpRequest,
-    route_segments: int,
+    template: str,
     handler: Handler,
     context: func.Context | None = None,
+    *,
     methods: frozenset[str] = frozenset({"GET"}),
     max_body_bytes: int | None = None,
 ) -> func.HttpResponse:
-    """Validate ``req`` and run ``handler``; any failure becomes a problem response.
+    """Validate ``req`` (routed by ``template``) and run ``handler``; any failure becomes a problem.
 
     ``methods`` are the ones the spec defines for this function's path: others get 405 at once
     (``GET /agents/x/run`` must not be read as the conversation of a session called "run").
@@ -62,8 +150,9 @@ async def serve(
     try:
         if req.method.upper() not in methods:
             raise MethodNotAllowed("This route does not support this method.", allow=methods)
-        validator = validator_for(route_prefix_of(req.url, route_segments), max_body_bytes)
-        validated = validator.validate(AzureOpenAPIRequest(req))
+        validated = validator_for(route_prefix_of(req.url, template), max_body_bytes).validate(
+            AzureOpenAPIRequest(req)
+        )
         operation = validated.operation_id
         response = await handler(validated)
     except Problem as problem:
@@ -83,10 +172,42 @@ async def serve(
     return response
 
 
-def agent_name_of(app: object, validated: ValidatedRequest) -> str:
-    """The registered name of the agent in the path (case-insensitive); 404 when unknown."""
-    requested = str(validated.path.get("agentName", ""))
-    registration = app.registration(requested)  # type: ignore[attr-defined]
-    if registration is None:
-        raise AgentNotFound("No agent with this name is registered; see GET /health for the list.")
-    return str(registration.name)
+def json_response(
+    body: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
+    """A JSON response with a contract model as its body."""
+    return func.HttpResponse(
+        body.model_dump_json().encode("utf-8"),
+        status_code=status,
+        headers=dict(headers or {}),
+        mimetype="application/json",
+        charset="utf-8",
+    )
+
+
+def text_response(
+    text: str, status: int = 200, headers: Mapping[str, str] | None = None, mimetype: str = "text/plain"
+) -> func.HttpResponse:
+    """A text response (UTF-8)."""
+    return func.HttpResponse(
+        text.encode("utf-8"),
+        status_code=status,
+        headers=dict(headers or {}),
+        mimetype=mimetype,
+        charset="utf-8",
+    )
+
+
+def bytes_response(body: bytes, mimetype: str, headers: Mapping[str, str] | None = None) -> func.HttpResponse:
+    """A 200 response with a ready-made body."""
+    return func.HttpResponse(body, status_code=200, headers=dict(headers or {}), mimetype=mimetype)
+
+
+def problem_response(problem: Problem, instance: str | None = None, **extensions: Any) -> func.HttpResponse:
+    """Render ``problem`` as application/problem+json (extension members added when valid)."""
+    for key, value in extensions.items():
+        if value is not None:
+            problem.extensions.setdefault(key, value)
+    status, headers, body = render(problem, instance)
+    mimetype = headers.pop("Content-Type")
+    return func.HttpResponse(body, status_code=status, headers=headers, mimetype=mimetype, charset="utf-8")

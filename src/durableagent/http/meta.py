@@ -6,33 +6,46 @@ prefix, so Swagger UI and generated clients call the right paths.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import azure.functions as func
+from durableagent_models import Agent, Health
 
 from durableagent.contract.spec import spec_json, spec_yaml
 from durableagent.contract.validate import ValidatedRequest
-from durableagent.http.edge import route_prefix_of, serve
-from durableagent.http.responses import bytes_response, json_response
+from durableagent.http.edge import RouteContext, bytes_response, json_response, route_prefix_of, serve
+
+HEALTH_TEMPLATE = "health"
+JSON_TEMPLATE = "openapi.json"
+YAML_TEMPLATE = "openapi.yaml"
 
 
-async def handle_health(app: Any, req: func.HttpRequest) -> func.HttpResponse:
-    async def health(v: ValidatedRequest) -> func.HttpResponse:
-        agents = [{"name": name, "type": type(agent).__name__} for name, agent in app.agents.items()]
-        return json_response({"status": "healthy", "agents": agents, "agent_count": len(agents)})
+def health_function(ctx: RouteContext) -> Callable[[func.HttpRequest], Awaitable[func.HttpResponse]]:
+    """The ``health`` HTTP function: the registered agents."""
 
-    return await serve(req, 1, health)
+    async def health_check(req: func.HttpRequest) -> func.HttpResponse:
+        async def health(v: ValidatedRequest) -> func.HttpResponse:
+            agents = [Agent(name=reg.name, type=reg.agent_type) for reg in ctx.agents.values()]
+            return json_response(Health(status="healthy", agents=agents, agent_count=len(agents)))
+
+        return await serve(req, HEALTH_TEMPLATE, health)
+
+    return health_check
 
 
-async def handle_openapi_json(req: func.HttpRequest) -> func.HttpResponse:
+async def openapi_json(req: func.HttpRequest) -> func.HttpResponse:
+    """``GET /openapi.json``."""
+
     async def spec(v: ValidatedRequest) -> func.HttpResponse:
-        return bytes_response(spec_json(route_prefix_of(req.url, 1)), "application/json")
+        return bytes_response(spec_json(route_prefix_of(req.url, JSON_TEMPLATE)), "application/json")
 
-    return await serve(req, 1, spec)
+    return await serve(req, JSON_TEMPLATE, spec)
 
 
-async def handle_openapi_yaml(req: func.HttpRequest) -> func.HttpResponse:
+async def openapi_yaml(req: func.HttpRequest) -> func.HttpResponse:
+    """``GET /openapi.yaml``."""
+
     async def spec(v: ValidatedRequest) -> func.HttpResponse:
-        return bytes_response(spec_yaml(route_prefix_of(req.url, 1)), "application/yaml")
+        return bytes_response(spec_yaml(route_prefix_of(req.url, YAML_TEMPLATE)), "application/yaml")
 
-    return await serve(req, 1, spec)
+    return await serve(req, YAML_TEMPLATE, spec)

@@ -11,7 +11,7 @@ line appended to that file (one ``write`` each, no buffering), on the host's mon
   responses that carry ``x-ms-session-id``.
 
 The bench pairs each reply with the last commit of that session's entity before it. When off,
-each event costs one check of a module global.
+callers test :data:`ENABLED` (a module constant) and call nothing.
 """
 
 from __future__ import annotations
@@ -31,10 +31,13 @@ def _open(path: str | None) -> int | None:
 
 
 _fd = _open(os.environ.get(TRACE_ENV))
+ENABLED = _fd is not None
+"""Whether this process traces (``DURABLEAGENT_BENCH_TRACE`` was set when it started)."""
 
 
 def enabled() -> bool:
-    return _fd is not None
+    """Whether this process traces (for callers off the hot path)."""
+    return ENABLED
 
 
 def _line(kind: str, subject: str) -> None:

@@ -7,21 +7,27 @@ committed once per batch (protocol.md §4.2, §8). This engine keeps those promi
   accepted; a batch is the oldest ``max_batch`` rows of one entity;
 * at most one batch per entity runs at a time; different entities run in parallel;
 * the batch's new state and the removal of its rows commit in one ``BEGIN IMMEDIATE`` transaction
-  (with the results of entity *calls* for orchestrations), then the state is published on
-  ``wire.commit_feed``;
+  (with the results of entity *calls* for orchestrations, synchronous=FULL), then every
+  :meth:`watch` of that entity receives the committed state;
 * a function that raises (or answers garbage) fails every operation of its batch and keeps the old
   state; the batch is still removed so a deterministic failure cannot loop forever. A crash before
   COMMIT leaves the rows in the mailbox, and :meth:`start` re-dispatches them on restart.
+
+One store trip per enqueue: when the entity is idle, the enqueue's transaction also reads the
+entity's first batch and state, and the drain starts from them (``_Preload``; discarded if another
+drain of that entity began meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from azure.functions import meta
 
@@ -33,11 +39,10 @@ from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.store import Store
 from durableagent.local.wire import entity_batch as wire
 from durableagent.logs import log_failure
-from durableagent.wire import commit_feed
 
 log = logging.getLogger("durableagent.local.entities")
-PUBLISHER = "durableagent.local"
 _RETRY_DELAY_S = 1.0
+Batch = tuple[list[tables.MailboxRow], tables.EntityRow | None]
 
 
 @dataclass(frozen=True)
@@ -61,17 +66,40 @@ class CallResultSink(Protocol):
         """Called on the event loop after COMMIT (wake the waiting instances)."""
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+class EntityWatch:
+    """Committed states of one entity, delivered on the loop of whoever watches."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Deliver on ``loop`` (the watcher's)."""
+        self._loop = loop
+        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    def deliver(self, state: dict[str, Any] | None) -> None:
+        """Queue a committed state (from any thread)."""
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._queue.put_nowait(state)
+        else:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, state)
+
+    async def next(self, timeout: float) -> tuple[bool, dict[str, Any] | None]:
+        """``(True, state)`` on a commit within ``timeout`` seconds, else ``(False, None)``."""
+        try:
+            return True, await asyncio.wait_for(self._queue.get(), timeout)
+        except asyncio.TimeoutError:
+            return False, None
 
 
 class EntityEngine:
+    """The mailboxes, drains and batch commits of every entity of one host."""
+
     def __init__(
         self, store: Store, index: AppIndex, plans: dict[str, FunctionPlan], invoker: Invoker, max_batch: int
     ) -> None:
+        """Run the entity functions of ``index`` (planned in ``plans``) over ``store``."""
         self.store = store
         self.index = index
         self.plans = plans  # keyed by function name
@@ -80,23 +108,40 @@ class EntityEngine:
         self._sink: CallResultSink | None = None
         self._active: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
+        self._drains: dict[str, int] = {}  # drains started per entity (a preload is valid only within one)
+        self._watches: dict[str, set[EntityWatch]] = {}
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- public API -----------------------------------------------------------------------------
 
     def set_call_result_sink(self, sink: CallResultSink | None) -> None:
+        """Receive the results of entity calls (the orchestration engine)."""
         self._sink = sink
 
     def has_entity(self, name: str) -> bool:
+        """Whether the app defines an entity function named ``name`` (case-insensitive)."""
         return name.lower() in self.index.entities
 
     async def start(self) -> None:
-        """Register as commit publisher and re-dispatch every non-empty mailbox (crash recovery)."""
+        """Re-dispatch every non-empty mailbox (crash recovery)."""
         self._loop = asyncio.get_running_loop()
-        commit_feed.register_publisher(PUBLISHER)
         for eid in await self.store.read(tables.pending_entities):
             self.wake(eid)
+
+    @contextmanager
+    def watch(self, entity: str) -> Iterator[EntityWatch]:
+        """Receive every state committed for ``entity`` (``@name@key``) while the block runs."""
+        watch = EntityWatch(asyncio.get_running_loop())
+        self._watches.setdefault(entity, set()).add(watch)
+        try:
+            yield watch
+        finally:
+            watches = self._watches.get(entity)
+            if watches is not None:
+                watches.discard(watch)
+                if not watches:
+                    del self._watches[entity]
 
     async def enqueue_operation(
         self,
@@ -106,17 +151,22 @@ class EntityEngine:
         *,
         is_signal: bool,
         reply_to: tuple[str, str] | None = None,
+        durable: bool = True,
     ) -> None:
-        """Durably queue one operation for ``entity`` (``@name@key``) and schedule it.
+        """Queue one operation for ``entity`` (``@name@key``) and schedule it; returns after COMMIT.
 
         ``input_json`` is the operation input as JSON text (what the entity's ``get_input`` will
         ``json.loads`` then ``df_loads``), or None. ``reply_to=(instance_id, request_guid)`` makes it
-        a call whose result goes to the registered :class:`CallResultSink`. Returns after COMMIT.
+        a call whose result goes to the registered :class:`CallResultSink`. ``durable=False`` skips
+        the commit's fsync: only for a caller that acknowledges nothing before the batch's own
+        (FULL) commit or ``Store.sync``.
         """
         instance, request_id = reply_to if reply_to is not None else (None, None)
+        preload = entity not in self._active
+        drains = self._drains.get(entity, 0)
 
-        def insert(conn: sqlite3.Connection) -> int:
-            return tables.enqueue(
+        def insert(conn: sqlite3.Connection) -> Batch | None:
+            tables.enqueue(
                 conn,
                 entity,
                 op,
@@ -125,26 +175,36 @@ class EntityEngine:
                 request_id=request_id,
                 parent_instance=instance,
             )
+            return self._load(conn, entity) if preload else None
 
-        await self.store.write(insert)
-        self.wake(entity)
+        batch = await self.store.write(insert, durable=durable)
+        if batch is not None and self._drains.get(entity, 0) == drains:
+            self.wake(entity, batch)
+        else:
+            self.wake(entity)
 
-    def wake(self, entity: str) -> None:
+    def wake(self, entity: str, batch: Batch | None = None) -> None:
         """Make sure ``entity``'s mailbox is being drained (call after committing to it).
 
-        Safe from any thread: off the host's loop it is re-scheduled onto it.
+        Safe from any thread: off the host's loop it is re-scheduled onto it. ``batch`` is the
+        entity's first batch and state, read after the commit, when the caller has them.
         """
         if self._stopping:
             return
         loop = self._loop
-        if loop is not None and _running_loop() is not loop:
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is not None and running is not loop:
             loop.call_soon_threadsafe(self.wake, entity)
             return
         if entity in self._active:
             self._dirty.add(entity)
             return
+        self._drains[entity] = self._drains.get(entity, 0) + 1
         self._active[entity] = asyncio.get_running_loop().create_task(
-            self._drain(entity), name=f"entity {entity}"
+            self._drain(entity, batch), name=f"entity {entity}"
         )
 
     async def stop(self, timeout: float) -> None:
@@ -157,16 +217,18 @@ class EntityEngine:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
-        commit_feed.unregister_publisher(PUBLISHER)
 
     # -- the mailbox loop -----------------------------------------------------------------------
 
-    async def _drain(self, eid: str) -> None:
+    async def _drain(self, eid: str, batch: Batch | None) -> None:
         try:
             while not self._stopping:
                 self._dirty.discard(eid)
                 try:
-                    rows, current = await self.store.read(lambda c: self._load(c, eid))
+                    rows, current = (
+                        batch if batch is not None else await self.store.read(lambda c: self._load(c, eid))
+                    )
+                    batch = None
                     if not rows:
                         if eid in self._dirty:
                             continue
@@ -180,13 +242,12 @@ class EntityEngine:
                     raise
                 except Exception:
                     log.exception("entity %s: batch could not be committed; retrying", eid)
+                    batch = None
                     await asyncio.sleep(_RETRY_DELAY_S)
         finally:
             self._active.pop(eid, None)
 
-    def _load(
-        self, conn: sqlite3.Connection, eid: str
-    ) -> tuple[list[tables.MailboxRow], tables.EntityRow | None]:
+    def _load(self, conn: sqlite3.Connection, eid: str) -> Batch:
         """The next batch and the entity's current state, in one trip to the store thread."""
         rows = tables.load_batch(conn, eid, self.max_batch)
         return rows, tables.read_entity(conn, eid) if rows else None
@@ -216,13 +277,18 @@ class EntityEngine:
             tables.dequeue(conn, eid, last_seq)
             if calls and sink is not None:
                 sink.write(conn, calls)
-            _faults.crash_point("host.entity.in_commit")
+            if _faults.ARMED:
+                _faults.crash_point("host.entity.in_commit")
 
-        stamp = (lambda: bench_trace.commit(eid)) if bench_trace.enabled() else None
+        stamp = (lambda: bench_trace.commit(eid)) if bench_trace.ENABLED else None
         await self.store.write(commit, after_commit=stamp)
-        _faults.crash_point("host.entity.after_commit")
-        if write_state:
-            commit_feed.publish(eid, state if exists else None)
+        if _faults.ARMED:
+            _faults.crash_point("host.entity.after_commit")
+        watches = self._watches.get(eid)
+        if write_state and watches:
+            committed = json.loads(state) if exists and state else None
+            for watch in tuple(watches):
+                watch.deliver(committed)
         if calls:
             if sink is not None:
                 sink.committed(calls)

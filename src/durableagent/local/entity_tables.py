@@ -11,7 +11,24 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 
-from durableagent.local.store import utc_now
+from durableagent.clock import utc_now
+from durableagent.session_id import entity_id, split_entity_id
+
+__all__ = [
+    "EntityRow",
+    "MailboxRow",
+    "dequeue",
+    "enqueue",
+    "entity_id",
+    "host_keys",
+    "list_entities",
+    "load_batch",
+    "pending_entities",
+    "read_entity",
+    "save_entity",
+    "save_host_keys",
+    "split_entity_id",
+]
 
 
 @dataclass(frozen=True)
@@ -31,19 +48,6 @@ class EntityRow:
     key: str
     state: str | None
     last_operation: str
-
-
-def entity_id(name: str, key: str) -> str:
-    """The scheduler id ``@name@key`` (the name is case-insensitive, so lower-cased)."""
-    return f"@{name.lower()}@{key}"
-
-
-def split_entity_id(eid: str) -> tuple[str, str]:
-    """``@name@key`` → ``(name, key)``; the key may itself contain ``@``."""
-    if not eid.startswith("@") or eid.find("@", 1) < 0:
-        raise ValueError(f"not an entity id: {eid!r}")
-    at = eid.index("@", 1)
-    return eid[1:at], eid[at + 1 :]
 
 
 def enqueue(

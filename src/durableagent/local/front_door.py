@@ -16,11 +16,9 @@ Surfaces (told apart by the listening port):
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from azure.functions import meta
-from yarl import URL
 
 from durableagent.local import bench_trace, http_io, problems
 from durableagent.local.durable_api import DurableApi, DurableRequest
@@ -81,7 +79,7 @@ class FrontDoor:
                     scope, receive, send, path[len(self.rpc_prefix) :], "rpc", self.rpc_max_body_bytes
                 )
             else:
-                await http_io.send_problem(send, problems.not_found(path))
+                await http_io.send_problem(send, problems.not_found())
             return
         lowered = path.lower()
         if lowered.startswith(WEBHOOK_PREFIX) and (
@@ -107,7 +105,7 @@ class FrontDoor:
         method = scope["method"]
         found = self.routes.resolve(method, path)
         if found is None:
-            await http_io.send_problem(send, problems.not_found(path))
+            await http_io.send_problem(send, problems.not_found())
             return
         if isinstance(found, MethodNotAllowed):  # the Functions host routes by method too: a 404
             await http_io.send_problem(send, problems.method_not_accepted())
@@ -148,39 +146,8 @@ class FrontDoor:
             await http_io.send_problem(send, problems.invocation_failed(invocation_id))
             return
         await http_io.send_response(send, status, out_headers, out_body)
-        if bench_trace.enabled():
+        if bench_trace.ENABLED:
             bench_trace.reply(out_headers)
-
-    async def call_rpc(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes
-    ) -> tuple[int, bytes]:
-        """Serve one Durable client RPC call in-process (``wire.rpc_inprocess``).
-
-        The answer is what the RPC listener gives the same request, without the socket; ``url`` is
-        parsed the way aiohttp sends it.
-        """
-        target = URL(url)
-        path = target.raw_path
-        if not path.startswith(self.rpc_prefix):
-            problem = problems.not_found(path)
-            return problem.status, problem.body()
-        if len(body) > self.rpc_max_body_bytes:
-            problem = problems.payload_too_large(self.rpc_max_body_bytes)
-            return problem.status, problem.body()
-        raw_query = target.raw_query_string
-        query = {k.lower(): v.split(",")[0] for k, v in _query_params(raw_query).items()}
-        request = DurableRequest(
-            method=method,
-            path=path[len(self.rpc_prefix) :],
-            query=query,
-            headers={k.lower(): v for k, v in headers.items()},
-            body=body,
-            surface="rpc",
-            public_base_url=self.public_base_url,
-            raw_query=raw_query,
-        )
-        response = await self.durable_api.handle(request)
-        return response.status, response.body
 
     async def _durable(
         self,
@@ -216,10 +183,6 @@ class FrontDoor:
             out.append((b"content-type", response.content_type.encode()))
         out.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers)
         await http_io.send_response(send, response.status, out, response.body)
-
-
-def _query_params(raw_query: str) -> dict[str, str]:
-    return http_io.query_params({"query_string": raw_query.encode("latin-1")})
 
 
 def _origin(scope: http_io.Scope, headers: dict[str, str]) -> str:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from azure.functions import meta
 
-from durableagent.local.problems import Problem
+from durableagent.contract.problems import Problem, render
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -125,8 +125,19 @@ async def send_response(send: Send, status: int, headers: Headers, body: bytes) 
     await send({"type": "http.response.body", "body": body})
 
 
+def problem_parts(problem: Problem) -> tuple[int, Headers, bytes]:
+    """Status, ASGI headers and body of ``problem`` (the one renderer: ``contract.problems.render``)."""
+    status, headers, body = render(problem)
+    out: Headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+    out.append((b"content-length", str(len(body)).encode()))
+    return status, out, body
+
+
 async def send_problem(send: Send, problem: Problem) -> None:
-    await send_response(send, problem.status, problem.header_list(), problem.body())
+    """Answer with ``problem`` as application/problem+json."""
+    await send_response(send, *problem_parts(problem))
 
 
 def http_datum(

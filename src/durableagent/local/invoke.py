@@ -14,6 +14,7 @@ import asyncio
 import functools
 import inspect
 import os
+import threading
 import typing
 import uuid
 from collections.abc import Mapping
@@ -24,11 +25,97 @@ from typing import Any
 import azure.functions as func
 from azure.functions import meta
 
+from durableagent.compat import functions_context_bases
 from durableagent.local.indexing import is_input
-from durableagent.local.invocation_context import InvocationContext, TraceContext
 
 _REGISTRY: Any = meta.get_binding_registry()  # type: ignore[no-untyped-call]
 _GENERIC_TYPES = (str, bytes)
+
+
+_TraceBase, _RetryBase = functions_context_bases()
+
+
+class TraceContext(_TraceBase):  # type: ignore[misc, valid-type]
+    """The W3C trace context of one invocation (``context.trace_context``)."""
+
+    def __init__(self, trace_parent: str, trace_state: str, attributes: dict[str, str]) -> None:
+        """Hold the ``traceparent``/``tracestate`` values the request carried (or new ones)."""
+        self._parent, self._state, self._attributes = trace_parent, trace_state, attributes
+
+    @property
+    def trace_state(self) -> str:
+        """The ``tracestate`` header."""
+        return self._state
+
+    @property
+    def trace_parent(self) -> str:
+        """The ``traceparent`` header."""
+        return self._parent
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """Extra attributes (none)."""
+        return self._attributes
+
+
+class _RetryContext(_RetryBase):  # type: ignore[misc, valid-type]
+    @property
+    def retry_count(self) -> int:
+        return 0
+
+    @property
+    def max_retry_count(self) -> int:
+        return 0
+
+    @property
+    def exception(self) -> Any:
+        return None
+
+
+class InvocationContext(func.Context):
+    """The ``context: func.Context`` a function receives (the Python worker's ``Context``).
+
+    User code and the Durable SDK read it (``df_client_middleware`` sends ``invocation_id`` as
+    ``X-Azure-Functions-InvocationId``; logging helpers use ``thread_local_storage``).
+    """
+
+    def __init__(self, invocation_id: str, function_name: str, function_directory: str, trace: TraceContext):
+        """One invocation's context."""
+        self._invocation_id = invocation_id
+        self._function_name = function_name
+        self._function_directory = function_directory
+        self._trace = trace
+        self._tls = threading.local()
+
+    @property
+    def invocation_id(self) -> str:
+        """The invocation's id."""
+        return self._invocation_id
+
+    @property
+    def thread_local_storage(self) -> Any:
+        """Per-invocation thread-local storage."""
+        return self._tls
+
+    @property
+    def function_name(self) -> str:
+        """The function's name."""
+        return self._function_name
+
+    @property
+    def function_directory(self) -> str:
+        """The app's directory."""
+        return self._function_directory
+
+    @property
+    def trace_context(self) -> TraceContext:
+        """The trace context."""
+        return self._trace
+
+    @property
+    def retry_context(self) -> _RetryContext:
+        """The retry context (the local host never retries an HTTP invocation)."""
+        return _RetryContext()
 
 
 class _Out(func.Out[Any]):

@@ -1,98 +1,55 @@
-"""Host-level error responses of the local host, as RFC 9457 ``application/problem+json``.
+"""The problems the local host itself answers (no route, no key, body too large, a function that raised).
 
-Why: errors the *host* produces (unknown route, method not allowed, body too large, missing key, a
-function that raised) must look like the app's own problems without importing app code (the host
-runs any Durable Functions app). This is the one tiny renderer for them.
+Why: errors the *host* produces must look like the app's own problems without importing app code
+(the host runs any Durable Functions app). They are instances of the one Problem tree
+(``durableagent.contract.problems``, which imports nothing of the app) and are rendered by its one
+renderer (``http_io.send_problem``).
 
-Invariant: bodies never carry exception text; an invocation failure names only its correlation id.
+Invariant: bodies never carry exception text or client input; an invocation failure names only
+its correlation id.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from durableagent.contract.problems import InvocationFailed, NotFound, PayloadTooLarge, Problem, Unauthorized
 
-PROBLEM_BASE = "https://durableagent.dev/problems/"
-PROBLEM_CONTENT_TYPE = "application/problem+json"
+__all__ = ["invocation_failed", "method_not_accepted", "not_found", "payload_too_large", "unauthorized"]
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One host problem; ``slug`` completes the ``type`` URI."""
-
-    status: int
-    slug: str
-    title: str
-    detail: str
-    headers: tuple[tuple[str, str], ...] = field(default=())
-
-    def body(self) -> bytes:
-        return json.dumps(
-            {
-                "type": PROBLEM_BASE + self.slug,
-                "title": self.title,
-                "status": self.status,
-                "detail": self.detail,
-            }
-        ).encode()
-
-    def header_list(self) -> list[tuple[bytes, bytes]]:
-        body_len = str(len(self.body())).encode()
-        out = [(b"content-type", PROBLEM_CONTENT_TYPE.encode()), (b"content-length", body_len)]
-        out.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers)
-        return out
+NO_ROUTE = "No function or endpoint matches this path."
 
 
-def not_found(path: str) -> Problem:
-    del path  # never echo client input
-    return Problem(404, "not-found", "Not Found", "No function or endpoint matches this path.")
+def not_found() -> Problem:
+    """No function or Durable endpoint has this path."""
+    return NotFound(NO_ROUTE)
 
 
 def method_not_accepted() -> Problem:
     """A function's route matched but not its methods: 404, as the Functions host answers."""
-    return Problem(
-        404,
-        "not-found",
-        "Not Found",
-        "No function matches this path and method (a method the function does not accept is a 404, "
-        "as on Azure).",
+    return NotFound(
+        "No function matches this path and method "
+        "(a method the function does not accept is a 404, as on Azure)."
     )
 
 
 def payload_too_large(limit: int) -> Problem:
-    # No "Connection: close": the server would then close at once, and a client still writing its
-    # body would see a reset instead of this answer (see http_io.refuse_body's lingering).
-    return Problem(
-        413,
-        "payload-too-large",
-        "Payload Too Large",
-        f"The request body exceeds the limit of {limit} bytes.",
-    )
+    """The body is over the host's limit.
+
+    No ``Connection: close``: the server would then close at once, and a client still writing its
+    body would see a reset instead of this answer (see ``http_io.refuse_body``'s lingering).
+    """
+    return PayloadTooLarge(f"The request body exceeds the limit of {limit} bytes.")
 
 
 def unauthorized() -> Problem:
-    return Problem(
-        401,
-        "unauthorized",
-        "Unauthorized",
+    """No valid key for a key-protected function or the Durable webhooks."""
+    return Unauthorized(
         "A valid key is required (x-functions-key header or code query parameter).",
-        (("WWW-Authenticate", 'Key realm="durableagent", header="x-functions-key", query="code"'),),
+        headers={"WWW-Authenticate": 'Key realm="durableagent", header="x-functions-key", query="code"'},
     )
 
 
 def invocation_failed(invocation_id: str) -> Problem:
-    return Problem(
-        500,
-        "invocation-failed",
-        "Function Invocation Failed",
-        f"The function failed. Correlation id: {invocation_id}.",
-        (("x-correlation-id", invocation_id),),
+    """A function raised; the answer names only the invocation id."""
+    return InvocationFailed(
+        f"The function failed. Correlation id: {invocation_id}.", headers={"x-correlation-id": invocation_id}
     )
-
-
-def bad_request(detail: str) -> Problem:
-    return Problem(400, "bad-request", "Bad Request", detail)
-
-
-def unavailable(detail: str) -> Problem:
-    return Problem(503, "unavailable", "Service Unavailable", detail, (("Retry-After", "1"),))

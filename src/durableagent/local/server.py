@@ -18,7 +18,6 @@ import os
 import secrets
 import signal
 import socket
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,13 +25,14 @@ from pathlib import Path
 
 import uvicorn
 
+from durableagent import compat, entity_client
 from durableagent.local import banner, entity_tables, gc_tuning
 from durableagent.local.bootstrap import build_context, prepare_environment
 from durableagent.local.front_door import FrontDoor
 from durableagent.local.host_context import HostContext
+from durableagent.local.inprocess_entities import DISABLE_ENV, InProcessEntities
 from durableagent.local.settings import AppSettings, SettingsError
 from durableagent.local.store import MEMORY, Store
-from durableagent.wire import rpc_inprocess
 
 log = logging.getLogger("durableagent.local")
 STARTED_LINE = "Host started: "
@@ -163,8 +163,8 @@ class HostRunner:
                 max_body_bytes=opts.max_body_bytes,
             )
             front.rpc_port = rpc_port
-            # The app's durable clients reach this host in-process (same requests, no socket).
-            rpc_inprocess.register(rpc_base_url, front.call_rpc, asyncio.get_running_loop())
+            if os.environ.get(DISABLE_ENV) != "0":  # the app's routes reach the engine in-process
+                entity_client.register_in_process(rpc_base_url, InProcessEntities(ctx.entities, store))
             self.context = ctx
             for name in EXTENSIONS:
                 _install_extension(name, ctx)
@@ -214,7 +214,7 @@ class HostRunner:
     async def _shutdown(self, ctx: HostContext | None, store: Store) -> None:
         try:
             if ctx is not None:
-                rpc_inprocess.unregister(ctx.rpc_base_url)
+                entity_client.unregister_in_process(ctx.rpc_base_url)
                 await ctx.entities.stop(self.options.entity_drain_timeout)
                 for hook in ctx.on_stop:
                     try:
@@ -222,9 +222,7 @@ class HostRunner:
                     except Exception:
                         log.exception("shutdown hook failed")
                 ctx.invoker.shutdown()
-            http_utils = sys.modules.get("azure.durable_functions.models.utils.http_utils")
-            if http_utils is not None:
-                await http_utils._close_session()
+            await compat.close_sdk_http_session()
         finally:
             store.close()
             self.ready.set()

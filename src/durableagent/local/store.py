@@ -2,15 +2,19 @@
 
 Why: a signal is acknowledged (202) only once it is durable, and an entity batch's state is
 committed together with the removal of its mailbox rows, so nothing acknowledged lives only in
-memory. This module owns the connection and the rules that make that true:
+memory. This module owns the host's connection; the rules for opening, transactions and
+migrations are the shared ``durableagent.sqlite_toolkit``:
 
 * WAL + ``synchronous=FULL`` (an acknowledged commit survives power loss), ``busy_timeout`` 30 s,
-  ``foreign_keys=ON``, ``BEGIN IMMEDIATE`` for every write (no SQLITE_BUSY upgrade deadlock);
+  ``foreign_keys=ON``, ``BEGIN IMMEDIATE`` for every write, ``PRAGMA quick_check`` at open;
 * an exclusive ``fcntl`` lock on ``<store>.lock`` for the host's life, so a second host on the same
-  store fails fast instead of racing the first one;
-* file mode 0600 (the store holds keys), ``PRAGMA quick_check`` at open;
+  store fails fast instead of racing the first one; file mode 0600 (the store holds keys);
 * all SQL runs on one dedicated thread that owns the connection: callers ``await`` it, so a
   commit's fsync never stalls the event loop, and writes are naturally serialized.
+
+A write may skip its own fsync (``durable=False``) when the host will make it durable before it
+acknowledges anything that depends on it: the next FULL commit of the file, or :meth:`Store.sync`,
+flushes every earlier frame of the WAL (SQLite's WAL is one file, appended in commit order).
 """
 
 from __future__ import annotations
@@ -18,21 +22,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import importlib.resources
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
+from durableagent.sqlite_toolkit import (
+    MEMORY,
+    SqliteSchemaError,
+    SqliteSettings,
+    migrate,
+    open_database,
+    packaged_migrations,
+    transaction,
+)
+
+__all__ = ["MEMORY", "Store", "StoreError", "StoreLockedError", "migrations"]
+
 R = TypeVar("R")
-MEMORY = ":memory:"
-BUSY_TIMEOUT_MS = 30_000
-_MIGRATION_NAME = re.compile(r"(\d{4})_[A-Za-z0-9_]+\.sql\Z")
+SETTINGS = SqliteSettings(synchronous="full", foreign_keys=True, integrity_check=True)
+MIGRATIONS_PACKAGE = "durableagent.local.migrations"
+VERSION_TABLE = "schema_version"
 
 
 class StoreError(RuntimeError):
@@ -40,40 +53,12 @@ class StoreError(RuntimeError):
 
 
 class StoreLockedError(StoreError):
-    pass
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """Another host holds the store's lock."""
 
 
 def migrations() -> list[tuple[int, str, str]]:
     """``(version, file name, sql)`` of the shipped migrations, in order."""
-    found = []
-    for entry in importlib.resources.files("durableagent.local.migrations").iterdir():
-        m = _MIGRATION_NAME.match(entry.name)
-        if m:
-            found.append((int(m.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if len(set(versions)) != len(versions):
-        raise StoreError("two migrations share a version number")
-    return found
-
-
-def _statements(script: str) -> list[str]:
-    """Split a script into complete statements (executescript would COMMIT our transaction)."""
-    out: list[str] = []
-    buf = ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            if buf.strip():
-                out.append(buf)
-            buf = ""
-    if buf.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in buf.splitlines()):
-        raise StoreError("migration ends with an incomplete statement")
-    return out
+    return [(m.version, m.name, m.sql) for m in packaged_migrations(MIGRATIONS_PACKAGE)]
 
 
 def _acquire_lock(path: Path) -> int:
@@ -97,6 +82,12 @@ class Store:
     """The open store. SQL functions receive the connection and run on the store thread."""
 
     def __init__(self, location: str | Path) -> None:
+        """Open (creating and migrating if needed) and lock the store at ``location``.
+
+        Raises:
+            StoreLockedError: another host holds the store.
+            StoreError: the file is not a usable database, or a newer release migrated it.
+        """
         self.location = str(location)
         self.path: Path | None = None if self.location == MEMORY else Path(self.location)
         self._lock_fd: int | None = None
@@ -111,6 +102,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(f"store {self.location} is not a usable SQLite database ({exc})") from exc
+        except SqliteSchemaError as exc:
+            self.close()
+            raise StoreError(f"store {self.location}: {exc}") from exc
         except BaseException:
             self.close()
             raise
@@ -119,50 +113,11 @@ class Store:
 
     def _open(self) -> None:
         self._thread = threading.current_thread()
-        if self.path is not None:
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
-            os.chmod(self.path, 0o600)
-        conn = sqlite3.connect(self.location, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = open_database(self.location, SETTINGS)
         self._conn = conn
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if self.path is not None:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise StoreError(f"store {self.path}: cannot enable WAL (journal_mode={mode})")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        check = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise StoreError(f"store {self.location} failed its integrity check: {check}")
-        self._migrate(conn)
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        )
-        current = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
-        known = migrations()
-        latest = known[-1][0] if known else 0
-        if current > latest:
-            raise StoreError(
-                f"store {self.location} has schema version {current}, newer than this durableagent ({latest})"
-            )
-        for version, name, sql in known:
-            if version <= current:
-                continue
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _statements(sql):
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
-                    (version, name, utc_now()),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            os.chmod(self.path, 0o600)
+        migrate(conn, packaged_migrations(MIGRATIONS_PACKAGE), VERSION_TABLE)
 
     def _close_conn(self) -> None:
         if self._conn is not None:
@@ -178,7 +133,7 @@ class Store:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
 
-    # -- running SQL ----------------------------------------------------------------------------
+    # -- running SQL (store thread) -------------------------------------------------------------
 
     def _conn_or_fail(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -189,34 +144,59 @@ class Store:
         return fn(self._conn_or_fail())
 
     def _write(
-        self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None = None
+        self, fn: Callable[[sqlite3.Connection], R], durable: bool, after_commit: Callable[[], None] | None
     ) -> R:
         conn = self._conn_or_fail()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        if durable:
+            result = transaction(conn, fn)
+        else:
+            conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                result = transaction(conn, fn)
+            finally:
+                conn.execute("PRAGMA synchronous=FULL")
         if after_commit is not None:
             after_commit()
         return result
+
+    def _sync(self) -> None:
+        """Flush the WAL to disk: every commit made so far becomes durable."""
+        if self.path is None:
+            return
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            fd = os.open(wal, os.O_RDONLY)
+        except FileNotFoundError:  # checkpointed and removed: everything is in the main file
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    # -- the API --------------------------------------------------------------------------------
 
     async def read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Run ``fn(conn)`` on the store thread (no transaction: one statement is atomic)."""
         return await asyncio.wrap_future(self._executor.submit(self._read, fn))
 
     async def write(
-        self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None = None
+        self,
+        fn: Callable[[sqlite3.Connection], R],
+        *,
+        durable: bool = True,
+        after_commit: Callable[[], None] | None = None,
     ) -> R:
         """Run ``fn(conn)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT`` on the store thread.
 
-        Returns after COMMIT (durable); an exception rolls the transaction back and propagates.
-        ``after_commit`` runs on the store thread right after COMMIT returned (timestamps).
+        Returns after COMMIT; with ``durable`` (the default) the commit is on disk. An exception
+        rolls the transaction back and propagates. ``after_commit`` runs on the store thread right
+        after COMMIT returned (the bench's timestamps).
         """
-        return await asyncio.wrap_future(self._executor.submit(self._write, fn, after_commit))
+        return await asyncio.wrap_future(self._executor.submit(self._write, fn, durable, after_commit))
+
+    async def sync(self) -> None:
+        """Make every earlier (``durable=False``) commit durable."""
+        await asyncio.wrap_future(self._executor.submit(self._sync))
 
     def read_sync(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Blocking :meth:`read` for code outside the event loop (never from the store thread)."""
@@ -226,7 +206,7 @@ class Store:
     def write_sync(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Blocking :meth:`write` for code outside the event loop (never from the store thread)."""
         self._not_on_store_thread()
-        return self._executor.submit(self._write, fn).result()
+        return self._executor.submit(self._write, fn, True, None).result()
 
     def _not_on_store_thread(self) -> None:
         if threading.current_thread() is self._thread:

@@ -38,18 +38,3 @@ def local_host(tmp_path: Path) -> Iterator[Callable[..., LocalHost]]:
     for host in reversed(started):
         if host.running:
             host.stop()
-
-
-@pytest.fixture
-def reset_durable_http_session() -> Iterator[None]:
-    """Forget the Durable SDK's module-global aiohttp session after the test.
-
-    The SDK binds one ``aiohttp.ClientSession`` to the first event loop that uses it; tests that
-    call a ``DurableOrchestrationClient`` on per-test loops must not share it across loops.
-    """
-    yield
-    try:
-        from azure.durable_functions.models.utils import http_utils
-    except ImportError:
-        return
-    http_utils._client_session = None

@@ -2,18 +2,18 @@
 
 Why: in-process hosts start faster and can be debugged, but they share the process: the
 environment the host sets is restored on stop, and the Durable SDK's one-shot advisory warning is
-consumed up front (see :func:`consume_sdk_notices`). A thread cannot be SIGKILLed; crash tests use
-subprocess mode.
+consumed up front (``durableagent.compat.consume_df_loads_notice``). A thread cannot be
+SIGKILLed; crash tests use subprocess mode.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
-import warnings
 from collections.abc import Mapping
 from typing import Any
+
+from durableagent.compat import consume_df_loads_notice
 
 
 class LocalHostError(RuntimeError):
@@ -39,7 +39,7 @@ class ThreadedHost:
 
         self._saved_env = dict(os.environ)
         os.environ.update(self.env)
-        consume_sdk_notices()
+        consume_df_loads_notice()
         runner = HostRunner(self.options)
         self._runner = runner
 
@@ -70,18 +70,3 @@ class ThreadedHost:
             os.environ.clear()
             os.environ.update(self._saved_env)
             self._saved_env = None
-
-
-def consume_sdk_notices() -> None:
-    """Emit the SDK's one-shot df_loads DeprecationWarning now, silenced.
-
-    In thread mode the entity code runs inside the test process, where pytest's
-    ``filterwarnings = error`` would turn that advisory into an exception inside the first
-    ``get_state()``/``get_input()``; under the real worker (and the subprocess host) it is only a
-    log line.
-    """
-    with contextlib.suppress(ImportError), warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from azure.functions._durable_functions import df_loads
-
-        df_loads("null")

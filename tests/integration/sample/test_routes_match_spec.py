@@ -8,20 +8,19 @@ route-not-found 404.
 
 from __future__ import annotations
 
-import json
 import re
 
 import httpx
 import pytest
 
 from durableagent.contract.spec import spec_dict
-from durableagent.http.registration import ROUTES
-from durableagent.local.problems import not_found
+from durableagent.http.routes import TEMPLATES as ROUTES
+from durableagent.local.problems import NO_ROUTE
 
 pytestmark = pytest.mark.integration
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-HOST_NO_ROUTE = json.loads(not_found("/").body())["detail"]  # the host's own "no function matches" 404
+HOST_NO_ROUTE = NO_ROUTE  # the host's own "no function matches" 404
 EXAMPLES = {
     "agentName": "WeatherAgent",
     "sessionId": "probe-session",

@@ -7,7 +7,7 @@ from typing import Any
 
 import azure.functions as func
 
-from durableagent.http.openapi_adapter import AzureOpenAPIRequest
+from durableagent.http.edge import AzureOpenAPIRequest
 
 HOST = "http://localhost:7071"
 RUN_URL = f"{HOST}/api/agents/WeatherAgent/run"

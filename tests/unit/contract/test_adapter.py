@@ -8,7 +8,7 @@ import azure.functions as func
 from openapi_core.protocols import Request, Response
 
 from durableagent.contract.validate import ContractValidator
-from durableagent.http.openapi_adapter import AzureOpenAPIRequest, AzureOpenAPIResponse
+from durableagent.http.edge import AzureOpenAPIRequest, AzureOpenAPIResponse
 
 
 def test_request_round_trip() -> None:

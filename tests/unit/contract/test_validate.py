@@ -353,7 +353,7 @@ def test_agrees_with_plain_openapi_core(
 def test_success_responses_validate(validator: ContractValidator) -> None:
     import azure.functions as func
 
-    from durableagent.http.openapi_adapter import AzureOpenAPIResponse
+    from durableagent.http.edge import AzureOpenAPIResponse
 
     reply = {
         "response": {"t": 1},

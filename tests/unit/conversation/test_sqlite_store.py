@@ -42,12 +42,10 @@ async def test_shares_the_hosts_file(tmp_path: Path, host: sqlite3.Connection) -
     finally:
         await store.aclose()
     tables = {row[0] for row in host.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"entities", "conv_meta", "conv_turns", "conv_requests"}
+    assert tables == {"entities", "conv_schema_version", "conv_turns", "conv_requests"}
     assert host.execute("SELECT state FROM entities").fetchone() == ('{"turns": 1}',)
     assert host.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    assert host.execute("SELECT value FROM conv_meta WHERE key = 'schema_version'").fetchone() == (
-        str(SCHEMA_VERSION),
-    )
+    assert host.execute("SELECT max(version) FROM conv_schema_version").fetchone() == (SCHEMA_VERSION,)
 
 
 async def test_new_file_is_private_wal_and_durable(tmp_path: Path) -> None:
@@ -95,7 +93,7 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     SQLiteConversationStore(path).close()
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("UPDATE conv_meta SET value = '99' WHERE key = 'schema_version'")
+    conn.execute("INSERT INTO conv_schema_version VALUES (99, 'future', 'now')")
     conn.close()
     with pytest.raises(StoreError, match="version 99 is newer"):
         SQLiteConversationStore(path)

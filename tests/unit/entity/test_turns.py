@@ -25,9 +25,10 @@ def _view(h: Harness) -> dict[str, Any]:
     record = _record(h)
     ref = SessionRef(record.agent, record.session, record.incarnation)
     turns = run(h.store.load_turns(ref, 1, record.turns))
-    return conversation(
+    view = conversation(
         turns, turns=record.turns, last_response=record.last_response, agent_type="Agent", session="s1"
     )
+    return view.model_dump(mode="json")
 
 
 def test_history_reaches_the_model_every_turn(harness: Harness) -> None:

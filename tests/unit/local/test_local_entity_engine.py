@@ -18,7 +18,6 @@ from durableagent.local.entity_engine import EntityCallResult, EntityEngine
 from durableagent.local.indexing import index_app
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.store import MEMORY, Store
-from durableagent.wire import commit_feed
 
 # The SDK's get_state() emits a one-shot DeprecationWarning (df_loads without expected_type); the
 # entity runs in this process here, where filterwarnings=error would turn it into an operation error.
@@ -118,26 +117,26 @@ def test_pending_mailboxes_are_redispatched_at_start(engine: EntityEngine) -> No
     assert _state(engine, "@recorder@r")["log"] == [0, 1, 2]
 
 
-def test_commits_are_published_after_the_state_is_durable(engine: EntityEngine) -> None:
-    async def go() -> list[tuple[bool, str | None]]:
+def test_watches_see_each_state_after_it_is_committed(engine: EntityEngine) -> None:
+    async def go() -> list[tuple[bool, Any]]:
         await engine.start()
         seen = []
-        with commit_feed.subscribe("@recorder@p") as sub:
+        with engine.watch("@recorder@p") as watch:
             await engine.enqueue_operation("@recorder@p", "put", "1", is_signal=True)
-            seen.append(await sub.next(5))
-            await engine.enqueue_operation("@recorder@p", "delete", None, is_signal=True)
-            seen.append(await sub.next(5))
-        assert commit_feed.has_publisher()
+            seen.append(await watch.next(5))
+            assert _state(engine, "@recorder@p")["log"] == [1]  # in the store when the watch wakes
+            await engine.enqueue_operation("@recorder@p", "delete", None, is_signal=True, durable=False)
+            seen.append(await watch.next(5))
+        assert "@recorder@p" not in engine._watches
         await engine.stop(5)
         return seen
 
     (ok1, state1), (ok2, state2) = asyncio.run(go())
     assert ok1
-    assert json.loads(state1 or "null")["log"] == [1]
+    assert state1["log"] == [1]
     assert ok2
     assert state2 is None
     assert _state(engine, "@recorder@p") is None
-    assert not commit_feed.has_publisher()
 
 
 def test_call_results_are_written_in_the_batch_transaction(engine: EntityEngine) -> None:

@@ -14,6 +14,7 @@ import pytest
 from durableagent.local import entity_tables as tables
 from durableagent.local import store as store_mod
 from durableagent.local.store import MEMORY, Store, StoreError, StoreLockedError
+from durableagent.sqlite_toolkit import statements
 
 
 @pytest.fixture
@@ -164,6 +165,6 @@ def test_integrity_check_after_use(store: Store) -> None:
 
 def test_statement_splitter_keeps_triggers_whole() -> None:
     script = "CREATE TABLE t (a);\n-- note\nCREATE TRIGGER tr AFTER INSERT ON t BEGIN\n  SELECT 1;\nEND;\n"
-    parts = store_mod._statements(script)
+    parts = statements(script)
     assert len(parts) == 2
     assert parts[1].strip().startswith("-- note")

@@ -1,0 +1,39 @@
+"""``AgentRegistration``: an agent as its session entity and the routes run it (settings, no logic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent_framework import SupportsAgentRun
+
+from durableagent.callbacks import AgentResponseCallbackProtocol
+from durableagent.entity.agent_call import CallSettings
+
+
+@dataclass(frozen=True)
+class AgentRegistration:
+    """One registered agent.
+
+    Attributes:
+        name: The agent's name as registered (its entity name; routes match it case-insensitively).
+        agent: The Agent Framework agent.
+        callback: Observes the agent's updates and responses (per agent, else the app's default).
+        uses_provider: Whether the agent takes its history from durableagent's history provider
+            (else the history is passed as input messages).
+        allowed_roles: Message roles a caller may send.
+        max_attempts: Deliveries of one turn before it is recorded as poisoned.
+        call: Timeout and retries of one agent call.
+    """
+
+    name: str
+    agent: SupportsAgentRun
+    callback: AgentResponseCallbackProtocol | None = None
+    uses_provider: bool = False
+    allowed_roles: frozenset[str] = frozenset({"user"})
+    max_attempts: int = 3
+    call: CallSettings = field(default_factory=CallSettings)
+
+    @property
+    def agent_type(self) -> str:
+        """The agent's class name, as ``GET /health`` and ``get_state`` report it."""
+        return type(self.agent).__name__

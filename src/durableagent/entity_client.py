@@ -1,0 +1,177 @@
+"""How the app's routes reach session entities: signal an operation, read committed state, watch commits.
+
+The public Durable client can only signal an entity and read its committed state, so a route
+signals, then watches committed states until one answers its request. Two implementations of
+:class:`EntityClient` stand behind one seam:
+
+* :class:`SdkEntityClient`: the Durable SDK's public ``DurableOrchestrationClient``, built from the
+  function's ``durableClient`` binding. It works on every host (Azure, Core Tools, the local host
+  over HTTP); watching is polling ``read_entity_state`` with backoff (0.05 s growing to 1 s).
+* a host that runs the app in its own process (durableagent's local host) registers its own client
+  under the binding's ``rpcBaseUrl`` (:func:`register_in_process`): it queues operations straight
+  into its entity engine and wakes watchers at each commit, with no HTTP and no polling.
+
+Invariants: a watch is opened before the signal, so a commit that lands before the first wait is
+not missed; only committed state is ever read (never a batch a crash could take back); a signal
+that returned is durable once :meth:`EntityClient.flush` returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from functools import lru_cache
+from typing import Any, Protocol, TypeVar
+
+from durableagent.contract.problems import StoreUnavailable
+
+logger = logging.getLogger("durableagent.http")
+
+T = TypeVar("T")
+State = dict[str, Any] | None
+SAFETY_READ_S = 1.0  # a watch that saw nothing for this long re-reads (a commit raced the subscribe)
+
+
+class Watch(Protocol):
+    """Committed states of one entity, as they land."""
+
+    async def next(self, timeout: float) -> tuple[bool, State]:
+        """Wait up to ``timeout`` s: ``(True, state)`` for a committed state, else ``(False, None)``."""
+
+
+class EntityClient(Protocol):
+    """What a route needs of the Durable backend for one request."""
+
+    async def signal(self, name: str, key: str, operation: str, value: Any) -> None:
+        """Queue ``operation`` with input ``value`` for entity ``@name@key``."""
+
+    async def read(self, name: str, key: str) -> State:
+        """The entity's committed state (``None`` when it does not exist)."""
+
+    def watch(self, name: str, key: str) -> AbstractContextManager[Watch]:
+        """Watch the entity's commits while the block runs."""
+
+    async def flush(self) -> None:
+        """Make every signal this client sent durable (before a route acknowledges it with 202)."""
+
+
+def unavailable(action: str, exc: BaseException) -> StoreUnavailable:
+    """The 503 for a backend call that failed; the log carries the exception type only."""
+    logger.warning("%s failed (%s)", action, type(exc).__name__)
+    return StoreUnavailable("The durable backend is not answering; retry shortly.", retry_after=2)
+
+
+def _as_state(value: Any) -> State:
+    if isinstance(value, str):
+        value = json.loads(value) if value else None
+    return value if isinstance(value, dict) else None
+
+
+class _PollingWatch:
+    """Watching through the public client: read again after a growing pause."""
+
+    def __init__(self, client: SdkEntityClient, name: str, key: str) -> None:
+        self._client, self._name, self._key = client, name, key
+        self._delay = 0.05
+
+    async def next(self, timeout: float) -> tuple[bool, State]:
+        await asyncio.sleep(min(self._delay, timeout))
+        self._delay = min(self._delay * 1.5, 1.0)
+        return True, await self._client.read(self._name, self._key)
+
+    def __enter__(self) -> _PollingWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class SdkEntityClient:
+    """An :class:`EntityClient` over the SDK's public ``DurableOrchestrationClient``."""
+
+    def __init__(self, binding: str, invocation_id: str | None = None) -> None:
+        """Build the SDK client from the ``durableClient`` binding JSON the function received."""
+        import azure.durable_functions as df
+
+        self._df = df
+        self._client = df.DurableOrchestrationClient(binding, invocation_id)
+
+    async def signal(self, name: str, key: str, operation: str, value: Any) -> None:
+        """Signal through the Durable HTTP API; any transport failure is a 503."""
+        try:
+            await self._client.signal_entity(self._df.EntityId(name, key), operation, value)
+        except Exception as exc:  # noqa: BLE001 - any SDK/transport failure is the backend being unavailable
+            raise unavailable("signalling entity", exc) from None
+
+    async def read(self, name: str, key: str) -> State:
+        """Read through the Durable HTTP API; any transport failure is a 503."""
+        try:
+            response = await self._client.read_entity_state(self._df.EntityId(name, key))
+        except Exception as exc:  # noqa: BLE001 - any SDK/transport failure is the backend being unavailable
+            raise unavailable("reading entity state", exc) from None
+        return _as_state(response.entity_state) if response.entity_exists else None
+
+    def watch(self, name: str, key: str) -> _PollingWatch:
+        """Poll, since the public API has no change notification."""
+        return _PollingWatch(self, name, key)
+
+    async def flush(self) -> None:
+        """Nothing to do: the Durable API answers a signal once it is durable."""
+
+
+async def wait_for(
+    client: EntityClient,
+    watch: Watch,
+    name: str,
+    key: str,
+    answer: Callable[[State], T | None],
+    seconds: float,
+) -> T | None:
+    """The first committed state's ``answer`` that is not None, within ``seconds`` (else None)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        got, state = await watch.next(min(remaining, SAFETY_READ_S))
+        if not got:
+            state = await client.read(name, key)
+        found = answer(state)
+        if found is not None:
+            return found
+
+
+_lock = threading.Lock()
+_in_process: dict[str, EntityClient] = {}
+
+
+def register_in_process(rpc_base_url: str, client: EntityClient) -> None:
+    """Serve routes whose binding names ``rpc_base_url`` with ``client`` (a host in this process)."""
+    with _lock:
+        _in_process[rpc_base_url] = client
+
+
+def unregister_in_process(rpc_base_url: str) -> None:
+    """Stop serving ``rpc_base_url`` in-process (the host stopped)."""
+    with _lock:
+        _in_process.pop(rpc_base_url, None)
+
+
+@lru_cache(maxsize=64)
+def _rpc_base_url(binding: str) -> str | None:
+    try:
+        value = json.loads(binding).get("rpcBaseUrl")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def entity_client_for(binding: str, invocation_id: str | None = None) -> EntityClient:
+    """The client for a request whose function received the ``durableClient`` binding ``binding``."""
+    local = _in_process.get(_rpc_base_url(binding) or "")
+    return local if local is not None else SdkEntityClient(binding, invocation_id)

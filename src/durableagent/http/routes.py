@@ -1,0 +1,64 @@
+"""The one route table: every HTTP function of openapi.yaml, and how it is registered on the app.
+
+Each function accepts every method and lets the contract answer 405 for the ones the spec does not
+define, so an unsupported method gets the same problem on Azure and on the local host. Functions
+that reach session entities take the ``durableClient`` binding as its raw JSON (``client: str``,
+the binding the SDK's ``durable_client_input`` declares, without its per-request client object):
+``entity_client.entity_client_for`` builds the client the request needs. A route's template is its
+URL under the host's route prefix; handlers derive the prefix from it (``edge.route_prefix_of``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import azure.functions as func
+
+from durableagent.http import conversation, docs, meta, run, turn_status
+from durableagent.http.edge import RouteContext
+
+HttpFunction = Callable[..., Awaitable[func.HttpResponse]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HTTP function: its name, URL template, and how to make it for an app."""
+
+    name: str
+    template: str
+    make: Callable[[RouteContext], HttpFunction]
+    durable_client: bool = False
+    app_auth: bool = True  # the app's http_auth_level; False: always anonymous (the contract, the docs)
+
+
+def _static(function: HttpFunction) -> Callable[[RouteContext], HttpFunction]:
+    return lambda _ctx: function
+
+
+ROUTES = (
+    Route("agent_run", run.TEMPLATE, run.run_function, durable_client=True),
+    Route("agent_session", conversation.TEMPLATE, conversation.conversation_function, durable_client=True),
+    Route("agent_turn", run.TURN_TEMPLATE, turn_status.turn_function, durable_client=True),
+    Route("health", meta.HEALTH_TEMPLATE, meta.health_function),
+    Route("openapi_json", meta.JSON_TEMPLATE, _static(meta.openapi_json), app_auth=False),
+    Route("openapi_yaml", meta.YAML_TEMPLATE, _static(meta.openapi_yaml), app_auth=False),
+    Route("docs", docs.PAGE_TEMPLATE, _static(docs.docs_page), app_auth=False),
+    Route("docs_asset", docs.ASSET_TEMPLATE, _static(docs.docs_asset), app_auth=False),
+)
+TEMPLATES = {route.name: route.template for route in ROUTES}
+
+
+def register_routes(app: Any, ctx: RouteContext, *, http_auth_level: func.AuthLevel, health: bool) -> None:
+    """Add the contract's HTTP functions to ``app`` (a ``df.DFApp``; its decorators are untyped)."""
+    for route in ROUTES:
+        if route.name == "health" and not health:
+            continue
+        function = route.make(ctx)
+        if route.durable_client:
+            function = app.generic_input_binding(arg_name="client", type="durableClient")(function)
+        auth = http_auth_level if route.app_auth else func.AuthLevel.ANONYMOUS
+        app.function_name(route.name)(
+            app.route(route=route.template, methods=None, auth_level=auth)(function)
+        )
