@@ -1,9 +1,8 @@
 """Session identities: ``AgentSessionId``, identifier rules, and the one way to spell an entity id.
 
 A session is the Durable Entity ``@<name>@<key>``: ``name`` is the agent's entity name (the agent's
-name) and ``key`` the session key. The Durable extension compares entity names case-insensitively
-and stores them lower-cased (``EntityId.GetSchedulerIdFromEntityId``), so :func:`entity_id` is the
-only place that builds the scheduler id string and it lower-cases the name, never the key.
+name) and ``key`` the session key. (The Durable extension compares entity names case-insensitively;
+its scheduler id lower-cases the name: the local host spells it in ``local.entity_tables.entity_id``.)
 
 Keys and names are restricted to ``[A-Za-z0-9_-]{1,128}`` because ``@``, ``/``, ``\\``, ``#``, ``?``
 and control characters break entity ids, the Durable HTTP API's URLs and Azure Storage keys.
@@ -34,23 +33,6 @@ def is_identifier(value: object) -> bool:
 def new_session_key() -> str:
     """Return a server-generated session key: 128 random bits, hex-encoded."""
     return secrets.token_hex(16)
-
-
-def entity_id(name: str, key: str) -> str:
-    """Return the scheduler id ``@name@key`` of an entity (name lower-cased, key as given)."""
-    return f"@{name.lower()}@{key}"
-
-
-def split_entity_id(scheduler_id: str) -> tuple[str, str]:
-    """Split ``@name@key`` into ``(name, key)``; the key may itself contain ``@``.
-
-    Raises:
-        ValueError: ``scheduler_id`` is not of the form ``@name@key``.
-    """
-    at = scheduler_id.find("@", 1)
-    if not scheduler_id.startswith("@") or at < 0:
-        raise ValueError(f"not an entity id: {scheduler_id[:64]!r} (expected '@name@key')")
-    return scheduler_id[1:at], scheduler_id[at + 1 :]
 
 
 @dataclass(frozen=True)
@@ -90,11 +72,13 @@ class AgentSessionId:
         Raises:
             ValueError: the string is not ``@name@key`` with valid parts.
         """
-        if not isinstance(session_id_string, str):
+        if not isinstance(session_id_string, str) or not session_id_string.startswith("@"):
             raise ValueError("expected '@name@key'")
-        name, key = split_entity_id(session_id_string)
+        name, sep, key = session_id_string[1:].partition("@")
+        if not sep:
+            raise ValueError("expected '@name@key'")
         return AgentSessionId(name=name, key=key)
 
     def __str__(self) -> str:
-        """Return ``@name@key`` (the name as given; :func:`entity_id` is the scheduler form)."""
+        """Return ``@name@key``, the name's case kept (the host's mailbox id lower-cases it)."""
         return f"@{self.name}@{self.key}"

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from durableagent.clock import utc_now
-
 T = TypeVar("T")
 MEMORY = ":memory:"
+SQL_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+"""The current time in SQL, in durableagent's one timestamp format (``conversation.base.utc_now``)."""
 _MIGRATION_FILE = re.compile(r"(\d{4})_[A-Za-z0-9_]+\.sql\Z")
 # Primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF): busy and locked mean "try later";
 # I/O error and disk full too, but they need the operator (or free space) first.
@@ -218,8 +218,9 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration], version_t
             for statement in statements(m.sql):
                 c.execute(statement)
             c.execute(
-                f"INSERT INTO {version_table} (version, name, applied_at) VALUES (?, ?, ?)",  # noqa: S608 - fixed identifier
-                (m.version, m.name, utc_now()),
+                f"INSERT INTO {version_table} (version, name, applied_at)"  # noqa: S608 - fixed identifier
+                f" VALUES (?, ?, {SQL_NOW})",
+                (m.version, m.name),
             )
 
         transaction(conn, apply)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from durableagent.session_id import IDENTIFIER
@@ -33,6 +34,15 @@ MAX_RECORD_UTF16_UNITS = 500_000
 """≈ 1,000,000 bytes as Azure Table storage counts strings (UTF-16), leaving room under the
 1 MiB entity limit for keys and property overhead. Applied on every backend."""
 _RESERVED_INCARNATION = "req"  # Azure Table ledger rows are "req~<id>": an incarnation may not be it.
+
+
+def utc_now() -> str:
+    """The current time as records store it: ISO 8601 UTC, milliseconds, ``Z`` (``...T06:42:56.123Z``).
+
+    The one timestamp format of durableagent (transcripts, entity records, the local host's tables,
+    whose SQL writes it as ``strftime('%Y-%m-%dT%H:%M:%fZ', 'now')``): it sorts as a string.
+    """
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class StoreError(Exception):
@@ -99,7 +109,7 @@ class TurnRecord:
 
     def to_json(self) -> str:
         """Compact, deterministic JSON. Raises ``TypeError``/``ValueError`` for non-JSON values."""
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in _RECORD_FIELDS}  # asdict() would deep-copy the reply
         text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         try:
             text.encode("utf-8")
@@ -133,6 +143,9 @@ def text_of(message: Mapping[str, Any]) -> str:
         for c in message.get("contents") or ()
         if isinstance(c, Mapping) and c.get("type") == "text"
     )
+
+
+_RECORD_FIELDS = fields(TurnRecord)
 
 
 def utf16_units(text: str) -> int:

@@ -136,15 +136,15 @@ class StoreHolder:
 
     def __init__(self, store: ConversationStore | None = None) -> None:
         """Hold ``store``, or choose one with :func:`store_from_environment` when first asked."""
-        self._store = store
+        self.current = store
         self._lock = threading.Lock()
 
     def store(self) -> ConversationStore:
-        """The store (created on the first call when none was given)."""
-        store = self._store
+        """The store (created on the first call when none was given); ``current`` once it exists."""
+        store = self.current
         if store is None:
             with self._lock:
-                if self._store is None:
-                    self._store = store_from_environment()
-                store = self._store
+                if self.current is None:
+                    self.current = store_from_environment()
+                store = self.current
         return store

@@ -29,11 +29,12 @@ is its own file) is for one case only: the file's WAL is shared with a host that
 
 This connection then never checkpoints (``wal_autocheckpoint=0``): the host's connection does.
 
-Threads: one connection per store, guarded by a lock (``check_same_thread=False``). Work that can
-wait (a FULL commit's fsync, a busy lock, a range of many rows) runs in a worker thread
-(``asyncio.to_thread``) so that it never stalls the agent loop. Point reads, and in NORMAL mode the
-small writes, first try on the caller's thread with ``busy_timeout=0`` (they take tens of
-microseconds, a thread hop costs more); when the lock is busy they fall back to the worker thread.
+Threads: two connections per store, each guarded by a lock (``check_same_thread=False``). Work that
+can wait (a FULL commit's fsync, a busy lock, a range of many rows) runs in a worker thread
+(``asyncio.to_thread``) on the first one, so that it never stalls the agent loop. Point reads, and
+in NORMAL mode the small writes, first try on the caller's thread on the second one, whose
+``busy_timeout`` is 0 (they take tens of microseconds, a thread hop costs more); when a lock is
+busy they fall back to the worker thread.
 
 The ledger is cleaned by ``forget_request`` and ``drop_session``; it is not otherwise bounded.
 """
@@ -128,6 +129,9 @@ class SQLiteConversationStore:
         self._conn: sqlite3.Connection | None = self._guard(
             lambda: _connect(self.path, busy_timeout_ms, synchronous)
         )
+        # A second connection that never waits for a lock: tried first, on the caller's thread.
+        self._fast_lock = threading.Lock()
+        self._fast: sqlite3.Connection | None = self._guard(lambda: _connect(self.path, 0, synchronous))
 
     def _guard(self, work: Callable[[], T]) -> T:
         try:
@@ -146,13 +150,12 @@ class SQLiteConversationStore:
 
     def _inline(self, work: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
         """Try ``work`` on this thread without waiting: ``(False, None)`` when a lock is busy."""
-        if not self._lock.acquire(blocking=False):
+        if not self._fast_lock.acquire(blocking=False):
             return False, None
         try:
-            conn = self._conn
+            conn = self._fast
             if conn is None:
                 raise StoreError("the conversation store is closed")
-            conn.execute("PRAGMA busy_timeout=0")
             try:
                 return True, work(conn)
             except sqlite3.Error as exc:
@@ -161,10 +164,8 @@ class SQLiteConversationStore:
                 if is_transient(exc):
                     raise StoreUnavailableError(f"SQLite store {self.path.name} is unavailable") from exc
                 raise
-            finally:
-                conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
         finally:
-            self._lock.release()
+            self._fast_lock.release()
 
     async def _read(self, sql: str, params: tuple[Any, ...], *, inline: bool = False) -> list[Any]:
         def read(conn: sqlite3.Connection) -> list[Any]:
@@ -261,11 +262,14 @@ class SQLiteConversationStore:
         await self._write(drop, inline=False)  # may delete many rows: never on the caller's thread
 
     def close(self) -> None:
-        """Close the connection (safe from any thread, idempotent)."""
+        """Close the connections (safe from any thread, idempotent)."""
         with self._lock:
             conn, self._conn = self._conn, None
-        if conn is not None:
-            conn.close()
+        with self._fast_lock:
+            fast, self._fast = self._fast, None
+        for each in (conn, fast):
+            if each is not None:
+                each.close()
 
     async def aclose(self) -> None:
         self.close()

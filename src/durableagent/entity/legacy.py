@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 from agent_framework import AgentResponse, Content, Message, UsageDetails
 from durableagent_models import Conversation, HistoryEntry
 
-from durableagent.clock import utc_now
-from durableagent.conversation.base import ConversationStore, SessionRef, TurnRecord
-from durableagent.entity.operation import new_correlation_id
+from durableagent.conversation.base import ConversationStore, SessionRef, TurnRecord, utc_now
 from durableagent.entity.record import SessionRecord, is_legacy_state
+from durableagent.entity.turn_io import new_correlation_id
 
 __all__ = [
     "is_legacy_state",

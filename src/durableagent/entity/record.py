@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from durableagent_models import RunResult
 
-from durableagent.clock import utc_now
 from durableagent.contract.problems import Problem, ProblemRecord, UnsupportedStateVersion, from_record
+from durableagent.conversation.base import utc_now
 
 RECORD_SCHEMA_VERSION = 2
 REQUEST_LEDGER_SIZE = 128

@@ -23,6 +23,7 @@ class AgentRegistration:
         allowed_roles: Message roles a caller may send.
         max_attempts: Deliveries of one turn before it is recorded as poisoned.
         call: Timeout and retries of one agent call.
+        agent_type: The agent's class name (filled in from ``agent``).
     """
 
     name: str
@@ -32,8 +33,9 @@ class AgentRegistration:
     allowed_roles: frozenset[str] = frozenset({"user"})
     max_attempts: int = 3
     call: CallSettings = field(default_factory=CallSettings)
+    agent_type: str = ""
 
-    @property
-    def agent_type(self) -> str:
-        """The agent's class name, as ``GET /health`` and ``get_state`` report it."""
-        return type(self.agent).__name__
+    def __post_init__(self) -> None:
+        """Record the agent's class name, as ``GET /health`` and ``get_state`` report it."""
+        if not self.agent_type:
+            object.__setattr__(self, "agent_type", type(self.agent).__name__)

@@ -22,10 +22,10 @@ from agent_framework import AgentResponse
 from durableagent.conversation.base import SessionRef, text_of
 from durableagent.entity import legacy
 from durableagent.entity.loop import run_sync
-from durableagent.entity.operation import RunOperation
 from durableagent.entity.record import SessionRecord
 from durableagent.entity.state import AgentState
 from durableagent.entity.turn import TurnRunner
+from durableagent.entity.turn_io import RunOperation
 
 DELETE: Final = object()
 RESET_RESULT: Final = {"status": "reset"}

@@ -17,7 +17,7 @@ from typing import Any
 
 from agent_framework import AgentResponse, Message
 
-from durableagent.clock import utc_now
+from durableagent.conversation.base import utc_now
 from durableagent.entity.record import UnsupportedStateVersionError
 
 __all__ = ["STATE_SCHEMA_VERSION", "AgentState", "UnsupportedStateVersionError"]

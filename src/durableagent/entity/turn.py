@@ -28,7 +28,6 @@ from agent_framework import Message
 
 from durableagent import _faults
 from durableagent.callbacks import AgentCallbackContext
-from durableagent.clock import utc_now
 from durableagent.contract.problems import (
     InternalError,
     PreconditionFailed,
@@ -44,15 +43,15 @@ from durableagent.conversation.base import (
     SessionRef,
     StoreUnavailableError,
     TurnRecord,
+    utc_now,
 )
 from durableagent.entity.agent_call import call_agent
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
-from durableagent.entity.operation import RunOperation
 from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
-from durableagent.entity.replies import reply_text, run_result
 from durableagent.entity.structured import check_structured, parse_value
+from durableagent.entity.turn_io import RunOperation, reply_text, run_result
 
 logger = logging.getLogger("durableagent.turn")
 Outcome = tuple[TurnRecord | None, Problem | None]  # (the written turn, its problem); (None, p): transient

@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -49,7 +49,6 @@ class RouteContext:
     agents: Mapping[str, AgentRegistration]  # by lower-cased name: the app's own (growing) registry
     options: AppOptions
     stores: StoreHolder
-    _store: ConversationStore | None = field(default=None, repr=False)
 
     def agent(self, validated: ValidatedRequest) -> AgentRegistration:
         """The agent named in the path (case-insensitive).
@@ -63,10 +62,8 @@ class RouteContext:
         return registration
 
     def store(self) -> ConversationStore:
-        """The app's conversation store (resolved once)."""
-        if self._store is None:
-            self._store = self.stores.store()
-        return self._store
+        """The app's conversation store (the one its entities use)."""
+        return self.stores.current or self.stores.store()
 
 
 class AzureOpenAPIRequest:
@@ -162,13 +159,9 @@ async def serve(
         response = problem_response(
             InternalError("The app failed to handle this request."), instance=path, correlationId=invocation
         )
-    logger.info(
-        "%s %s -> %d in %.1f ms",
-        req.method,
-        operation,
-        response.status_code,
-        (time.perf_counter() - started) * 1000,
-    )
+    if logger.isEnabledFor(logging.DEBUG):  # per-request lines are debug output (Azure logs invocations)
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.debug("%s %s -> %d in %.1f ms", req.method, operation, response.status_code, elapsed)
     return response
 
 

@@ -43,9 +43,8 @@ from durableagent.contract.problems import (
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.conversation.base import SessionRef, StoreUnavailableError
 from durableagent.entity.loop import run_async
-from durableagent.entity.operation import RunOperation, new_correlation_id
 from durableagent.entity.record import LedgerEntry, SessionRecord, record_of
-from durableagent.entity.replies import run_result
+from durableagent.entity.turn_io import RunOperation, new_correlation_id, run_result
 from durableagent.entity_client import State, entity_client_for, wait_for
 from durableagent.http.edge import (
     RouteContext,

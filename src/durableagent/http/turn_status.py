@@ -14,8 +14,8 @@ import azure.functions as func
 from durableagent.contract.problems import TurnNotFound
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.entity.loop import run_async
-from durableagent.entity.operation import RunOperation
 from durableagent.entity.record import record_of
+from durableagent.entity.turn_io import RunOperation
 from durableagent.entity_client import entity_client_for
 from durableagent.http.edge import RouteContext, serve
 from durableagent.http.run import TURN_TEMPLATE, accepted, answer_response

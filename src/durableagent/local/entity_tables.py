@@ -11,8 +11,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 
-from durableagent.clock import utc_now
-from durableagent.session_id import entity_id, split_entity_id
+from durableagent.sqlite_toolkit import SQL_NOW
 
 __all__ = [
     "EntityRow",
@@ -29,6 +28,39 @@ __all__ = [
     "save_host_keys",
     "split_entity_id",
 ]
+
+
+# Constant statements (SQL_NOW is our own expression); every value is bound.
+_ENQUEUE = (
+    "INSERT INTO entity_mailbox (entity_id, operation, input, is_signal, request_id, parent_instance,"  # noqa: S608
+    f" enqueued_at) VALUES (?, ?, ?, ?, ?, ?, {SQL_NOW})"
+)
+_SAVE_ENTITY = (
+    f"INSERT INTO entities (entity_id, name, key, state, last_operation) VALUES (?, ?, ?, ?, {SQL_NOW})"  # noqa: S608
+    " ON CONFLICT (entity_id) DO UPDATE SET state = excluded.state, last_operation = excluded.last_operation"
+)
+
+
+def entity_id(name: str, key: str) -> str:
+    """The scheduler id ``@name@key`` of an entity: the one place that spells it.
+
+    The Durable extension compares entity names case-insensitively and stores them lower-cased
+    (``EntityId.GetSchedulerIdFromEntityId``); keys are case-sensitive. (``AgentSessionId``'s string
+    keeps the name's case: it names a session, not a mailbox.)
+    """
+    return f"@{name.lower()}@{key}"
+
+
+def split_entity_id(eid: str) -> tuple[str, str]:
+    """``@name@key`` → ``(name, key)``; the key may itself contain ``@``.
+
+    Raises:
+        ValueError: ``eid`` is not a scheduler id.
+    """
+    at = eid.find("@", 1)
+    if not eid.startswith("@") or at < 0:
+        raise ValueError(f"not an entity id: {eid[:64]!r}")
+    return eid[1:at], eid[at + 1 :]
 
 
 @dataclass(frozen=True)
@@ -62,17 +94,8 @@ def enqueue(
 ) -> int:
     """Append one operation to ``eid``'s mailbox; returns its sequence number."""
     cur = conn.execute(
-        "INSERT INTO entity_mailbox (entity_id, operation, input, is_signal, request_id, parent_instance,"
-        " enqueued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            eid,
-            operation,
-            input_json,
-            int(is_signal),
-            request_id or str(uuid.uuid4()),
-            parent_instance,
-            utc_now(),
-        ),
+        _ENQUEUE,
+        (eid, operation, input_json, int(is_signal), request_id or str(uuid.uuid4()), parent_instance),
     )
     return int(cur.lastrowid or 0)
 
@@ -107,12 +130,7 @@ def save_entity(conn: sqlite3.Connection, eid: str, *, exists: bool, state: str 
         conn.execute("DELETE FROM entities WHERE entity_id = ?", (eid,))
         return
     name, key = split_entity_id(eid)
-    conn.execute(
-        "INSERT INTO entities (entity_id, name, key, state, last_operation) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (entity_id) DO UPDATE"
-        " SET state = excluded.state, last_operation = excluded.last_operation",
-        (eid, name, key, state, utc_now()),
-    )
+    conn.execute(_SAVE_ENTITY, (eid, name, key, state))
 
 
 def dequeue(conn: sqlite3.Connection, eid: str, last_seq: int) -> None:

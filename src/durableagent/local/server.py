@@ -118,6 +118,12 @@ class HostRunner:
         self._stop_requested = False
 
     def run(self) -> int:
+        loop = os.environ.get("DURABLEAGENT_LOOP", "uvloop")
+        if loop == "uvloop":
+            import uvloop
+
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                return runner.run(self.main())
         return asyncio.run(self.main())
 
     def request_stop(self) -> None:
@@ -182,7 +188,7 @@ class HostRunner:
             lifespan="off",
             log_config=None,
             access_log=False,
-            http="h11",
+            http=os.environ.get("DURABLEAGENT_HTTP", "httptools"),
             ws="none",
             loop="asyncio",
             server_header=False,

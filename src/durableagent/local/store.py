@@ -44,6 +44,7 @@ __all__ = ["MEMORY", "Store", "StoreError", "StoreLockedError", "migrations"]
 
 R = TypeVar("R")
 SETTINGS = SqliteSettings(synchronous="full", foreign_keys=True, integrity_check=True)
+NORMAL_SETTINGS = SqliteSettings(synchronous="normal", foreign_keys=True, checkpoints=False)
 MIGRATIONS_PACKAGE = "durableagent.local.migrations"
 VERSION_TABLE = "schema_version"
 
@@ -92,7 +93,8 @@ class Store:
         self.path: Path | None = None if self.location == MEMORY else Path(self.location)
         self._lock_fd: int | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._conn: sqlite3.Connection | None = None
+        self._conn: sqlite3.Connection | None = None  # synchronous=FULL: every durable write, every read
+        self._normal: sqlite3.Connection | None = None  # synchronous=NORMAL: writes that skip their fsync
         self._thread: threading.Thread | None = None
         try:
             if self.path is not None:
@@ -118,11 +120,13 @@ class Store:
         if self.path is not None:
             os.chmod(self.path, 0o600)
         migrate(conn, packaged_migrations(MIGRATIONS_PACKAGE), VERSION_TABLE)
+        # A second connection of the same file (the same database for :memory:), for durable=False.
+        self._normal = conn if self.path is None else open_database(self.location, NORMAL_SETTINGS)
 
     def _close_conn(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        for conn in {id(c): c for c in (self._normal, self._conn) if c is not None}.values():
+            conn.close()
+        self._conn = self._normal = None
 
     def close(self) -> None:
         """Close the connection and release the lock (idempotent)."""
@@ -146,15 +150,10 @@ class Store:
     def _write(
         self, fn: Callable[[sqlite3.Connection], R], durable: bool, after_commit: Callable[[], None] | None
     ) -> R:
-        conn = self._conn_or_fail()
-        if durable:
-            result = transaction(conn, fn)
-        else:
-            conn.execute("PRAGMA synchronous=NORMAL")
-            try:
-                result = transaction(conn, fn)
-            finally:
-                conn.execute("PRAGMA synchronous=FULL")
+        conn = self._conn_or_fail() if durable else self._normal
+        if conn is None:
+            raise StoreError("store is closed")
+        result = transaction(conn, fn)
         if after_commit is not None:
             after_commit()
         return result

@@ -1,8 +1,12 @@
-"""The ``run_agent`` operation's input, and the fingerprint that makes retries idempotent.
+"""A turn's input and its result: the ``run_agent`` operation and the run result (the HTTP 200 body).
 
-The HTTP route and the entity compute the same fingerprint (a SHA-256 of the canonical JSON of
-what the turn means: message, role, tool switch, response schema), so a retried request with the
-same ``Idempotency-Key`` is recognized, and a different request reusing the key is refused (422).
+Both cross the seam between the HTTP routes and the session entity. The route and the entity
+compute the same fingerprint of an operation (a SHA-256 of the canonical JSON of what the turn
+means: message, role, tool switch, response schema), so a retried request with the same
+``Idempotency-Key`` is recognized, and a different request reusing the key is refused (422). The
+run result is built from the committed ``TurnRecord``, so an idempotent replay, a ``Location`` poll
+and the original response are the same answer; it is the contract's generated ``RunResult``, so a
+field renamed in openapi.yaml breaks the type check here, not a client.
 """
 
 from __future__ import annotations
@@ -13,6 +17,11 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from agent_framework import AgentResponse
+from durableagent_models import CorrelationId, RunResult, SessionId
+
+from durableagent.conversation.base import TurnRecord, text_of
 
 
 def new_correlation_id() -> str:
@@ -84,3 +93,29 @@ class RunOperation:
             nonce=str(value.get("nonce") or ""),
             fingerprint=str(value.get("fingerprint") or ""),
         )
+
+
+def reply_text(record: TurnRecord) -> str:
+    """The reply as text: the structured value as JSON, else the response's text."""
+    if record.value is not None:
+        return json.dumps(record.value, ensure_ascii=False)
+    if record.reply is None:
+        return ""
+    return AgentResponse.from_dict(record.reply).text
+
+
+def run_result(record: TurnRecord, session: str, *, structured: bool) -> RunResult:
+    """The 200 body of ``POST /agents/{name}/run`` for a successful turn (seed shape + aliases)."""
+    session_id = SessionId(session)
+    correlation_id = CorrelationId(record.request_id)
+    return RunResult(
+        response=record.value if structured else reply_text(record),
+        message=text_of(record.user),
+        sessionId=session_id,
+        status="success",
+        message_count=record.turn,
+        correlationId=correlation_id,
+        session_id=session_id,
+        correlation_id=correlation_id,
+        turn=record.turn,
+    )
