@@ -12,13 +12,10 @@ import json
 import re
 
 import httpx
-import pytest
 
 from durableagent.contract.spec import spec_dict
 from durableagent.http.registration import ROUTES
 from durableagent.local.problems import not_found
-
-pytestmark = pytest.mark.integration
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 HOST_NO_ROUTE = json.loads(not_found("/").body())["detail"]  # the host's own "no function matches" 404
