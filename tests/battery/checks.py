@@ -183,7 +183,7 @@ class Reader:
                     try:
                         r = http.get(f"{self.base_url}/api/agents/{AGENT}/{session}")
                     except httpx.TransportError:
-                        self._stop.wait(0.05)
+                        self._stop.wait(0.05)  # the host is down (being killed): retry shortly
                         continue
                     self.stats.count(r.status_code, r.text)
                     if r.status_code == 404:

@@ -47,7 +47,7 @@ def runs_at_once(base_url: str, workdir: Path, session: str, runs: int, stats: S
     jitter = [rng.uniform(0, 0.05) for _ in range(runs)]
 
     def send(i: int) -> httpx.Response:
-        time.sleep(jitter[i])
+        time.sleep(jitter[i])  # 0-50 ms jitter between the simultaneous POSTs: the load under test
         body = {"message": f"turn 'm-{session}-{i}' #sleep:0.02", "sessionId": session}
         response = httpx.post(
             f"{base_url}/api/agents/{AGENT}/run",

@@ -26,10 +26,9 @@ HERE = Path(__file__).resolve().parent
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run_long = os.environ.get(LONG_ENV) == "1"
     skip_long = pytest.mark.skip(reason=f"long battery variant: set {LONG_ENV}=1 or run scripts/battery")
-    for item in items:
+    for item in items:  # the ``battery`` marker itself comes from the directory (tests/conftest.py)
         if HERE not in item.path.parents:
             continue
-        item.add_marker(pytest.mark.battery)
         if item.get_closest_marker("long") is not None and not run_long:
             item.add_marker(skip_long)
 

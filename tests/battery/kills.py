@@ -81,6 +81,7 @@ def kill_battery(
                 clients = Clients(host.base_url, stats, deadline).start(batch)
                 reader = Reader(host.base_url, planner, sessions, stats).start()
                 if mode == "random":
+                    # a random kill moment: the behaviour under test, not a wait for something
                     time.sleep(rng.uniform(0, plan.kill_window))
                     if not host.running:
                         raise BatteryFailure(

@@ -106,7 +106,7 @@ def soak(
             with process.oneshot():
                 rss, fds, threads = process.memory_info().rss, process.num_fds(), process.num_threads()
             samples.append((time.monotonic() - started, rss, fds, threads))
-            stop.wait(1.0)
+            stop.wait(1.0)  # the sampling interval
 
     def request(http: httpx.Client, method: str, session: str) -> httpx.Response:
         r = http.request(method, f"{host.base_url}/api/agents/{AGENT}/{session}")

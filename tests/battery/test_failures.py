@@ -8,7 +8,6 @@ outage that ends when the test heals it; the ``detonate`` tool always raises).
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from durableagent._faults import CRASH_ENV, CRASH_EXIT_CODE
+from durableagent.testing.polling import wait_for
 
 from .checks import check_history, read_effects
 from .conftest import Battery
@@ -174,11 +174,8 @@ def test_a_turn_that_crashes_the_worker_every_time_is_poisoned_after_three_attem
                 assert host.wait_exit(30) == CRASH_EXIT_CODE
                 host.start()
             location = host.url(f"/api/agents/{AGENT}/{session}/turns/p-{session}")
-            deadline = time.monotonic() + 30
-            turn = http.get(location)  # the 4th delivery gives up instead of running the model
-            while turn.status_code == 202 and time.monotonic() < deadline:
-                time.sleep(0.1)
-                turn = http.get(location)
+            # the 4th delivery gives up instead of running the model
+            turn = wait_for(lambda: (r := http.get(location)).status_code != 202 and r, timeout=30)
             _problem(turn, 500, "turn-poisoned")
             assert host.running
             retry = http.post(

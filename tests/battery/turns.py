@@ -124,7 +124,7 @@ def run_turn(
             turn.seen.append(type(exc).__name__)
             with stats.lock:
                 stats.transport_errors += 1
-            time.sleep(0.05)
+            time.sleep(0.05)  # a retrying client's back-off (the host may be down)
             continue
         turn.seen.append(str(response.status_code))
         stats.count(response.status_code, response.text)
@@ -138,7 +138,7 @@ def run_turn(
                 return
             continue
         if response.status_code == 503:
-            time.sleep(_retry_after(response))
+            time.sleep(_retry_after(response))  # the client honours Retry-After: behaviour under test
             continue
         raise BatteryFailure(f"{turn.key}: unexpected {response.status_code}: {response.text[:500]}")
     raise BatteryFailure(f"{turn.key} ({turn.marker}) was not acknowledged in time; got {turn.seen[-12:]}")
@@ -167,10 +167,10 @@ def _poll(http: httpx.Client, url: str, turn: PlannedTurn, stats: Stats, deadlin
             _acknowledge(turn, response.json(), stats)
             return True
         if response.status_code == 202:
-            time.sleep(0.1)
+            time.sleep(0.1)  # polling Location until the turn is done
             continue
         if response.status_code == 503:
-            time.sleep(_retry_after(response))
+            time.sleep(_retry_after(response))  # the client honours Retry-After: behaviour under test
             continue
         raise BatteryFailure(f"{turn.key}: Location answered {response.status_code}: {response.text[:500]}")
     return False

@@ -24,7 +24,7 @@ import pytest
 
 from durableagent.testing.host import LocalHost
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration]
+pytestmark = pytest.mark.integration  # starts the local host (``browser`` comes from the directory)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "weather"

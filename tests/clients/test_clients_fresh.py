@@ -19,7 +19,7 @@ import pytest
 
 from .conftest import CLIENTS, ROOT
 
-pytestmark = pytest.mark.contract
+pytestmark = pytest.mark.contract  # a drift check against openapi.yaml (``clients`` comes from the directory)
 
 HINT = "clients/ is stale: run scripts/generate-clients and commit clients/."
 

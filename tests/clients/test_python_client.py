@@ -20,7 +20,7 @@ from durableagent.testing.host import LocalHost
 
 from .conftest import CLIENTS
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.integration  # starts the local host (``clients`` comes from the directory)
 
 if sys.version_info < (3, 11):  # pragma: no cover - the generated client uses typing.Self
     pytest.skip("the generated Python client needs Python >= 3.11", allow_module_level=True)
@@ -126,7 +126,7 @@ def test_full_conversation_with_the_generated_python_client(sample_host: LocalHo
         polled = get_turn.sync_detailed(AGENT, session, accepted.correlationId, client=client)
         while polled.status_code == 202 and time.monotonic() < deadline:
             assert isinstance(polled.parsed, RunAccepted)
-            time.sleep(float(polled.headers.get("retry-after", "1")) / 5)
+            time.sleep(float(polled.headers.get("retry-after", "1")) / 5)  # a client's poll, paced by Retry-After
             polled = get_turn.sync_detailed(AGENT, session, accepted.correlationId, client=client)
         done = _parsed(polled, RunResult, 200)
         assert done.response == "You said: 'slow #sleep:1'. This is offline reply #4 in this conversation."

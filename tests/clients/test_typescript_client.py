@@ -21,7 +21,7 @@ from durableagent.testing.host import LocalHost
 
 from .conftest import CLIENTS, ROOT
 
-pytestmark = [pytest.mark.node, pytest.mark.integration]
+pytestmark = [pytest.mark.node, pytest.mark.integration]  # needs Node.js; starts the local host
 
 NODE_MODULES = ROOT / "tools" / "node" / "node_modules"
 PROGRAM = Path(__file__).resolve().parent / "typescript" / "conversation.ts"

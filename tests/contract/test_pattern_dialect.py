@@ -18,8 +18,6 @@ from durableagent.contract.schemas import strict_regex
 from durableagent.contract.validate import ContractValidator
 from durableagent.http.edge import AzureOpenAPIRequest
 
-pytestmark = pytest.mark.contract
-
 # (text, whether it matches \S in ECMA-262)
 NOT_BLANK = [
     ("\x1f", True),

@@ -24,7 +24,7 @@ import yaml
 
 from durableagent.testing.host import LocalHost
 
-pytestmark = [pytest.mark.contract, pytest.mark.integration]
+pytestmark = pytest.mark.integration  # starts the local host (``contract`` comes from the directory)
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "samples" / "weather"

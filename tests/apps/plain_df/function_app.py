@@ -132,7 +132,9 @@ def counter(context: df.DurableEntityContext) -> None:
         state["log"].append(["append", marker, tag])
         context.set_state(state)
     elif op == "slow":
-        time.sleep(float(context.get_input() or 0.3))
+        # Tests wait for this line in the host's output to know the batch is running.
+        print(f"Counter@{context.entity_key}: slow operation started", flush=True)
+        time.sleep(float(context.get_input() or 0.3))  # the slow operation itself
         state["log"].append(["slow", None, tag])
         context.set_state(state)
     elif op == "get":
@@ -247,7 +249,7 @@ def nap(job: dict) -> float:
     """Appends a line to ``job["log"]`` (a file path) on every attempt, then sleeps ``job["seconds"]``."""
     with open(job["log"], "a", encoding="utf-8") as log:
         log.write("start\n")
-    time.sleep(job["seconds"])
+    time.sleep(job["seconds"])  # the slow activity itself
     return job["seconds"]
 
 

@@ -103,7 +103,7 @@ check(
 const turnPath = { agentName, sessionId: session, correlationId: accepted.correlationId };
 let polled = await api.GET("/agents/{agentName}/{sessionId}/turns/{correlationId}", { params: { path: turnPath } });
 for (let i = 0; i < 150 && polled.response.status === 202; i++) {
-  await sleep(200);
+  await sleep(200); // polling Location until the turn is no longer 202 (bounded above)
   polled = await api.GET("/agents/{agentName}/{sessionId}/turns/{correlationId}", { params: { path: turnPath } });
 }
 check(polled.response.status === 200 && polled.data, "the turn finished", polled.response.status);

@@ -97,7 +97,7 @@ def start(workdir: Path) -> Azurite:
         while process.poll() is None and time.monotonic() < deadline:
             if _listening(port):
                 return server
-            time.sleep(0.1)
+            time.sleep(0.1)  # polling until the port listens (or the process died)
         server.stop()
     raise RuntimeError(
         f"Azurite did not start; see {log_path}: {log_path.read_text(errors='replace')[-2000:]}"

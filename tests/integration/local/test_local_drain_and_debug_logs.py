@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from durableagent.testing.polling import wait_for
 
 from .conftest import PLAIN_DF
-
-pytestmark = pytest.mark.integration
 
 
 def test_a_ten_megabyte_body_gets_a_413_that_clients_can_read(local_host: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ from durableagent.testing.polling import wait_for
 
 from .conftest import PLAIN_DF
 
-pytestmark = pytest.mark.integration
 WEBHOOK = "/runtime/webhooks/durabletask"
 
 
@@ -50,6 +50,26 @@ def _markers(http: httpx.Client, host: LocalHost, key: str) -> list[str]:
     return [entry[1] for entry in state["log"] if entry[0] == "append"]
 
 
+def _settled_markers(http: httpx.Client, host: LocalHost, key: str) -> list[str]:
+    """The entity's markers once everything already in its mailbox was applied.
+
+    An entity applies its mailbox in order, so once a sentinel signalled now shows up, nothing that
+    was queued before it (a redelivered duplicate, say) can still arrive: no fixed wait needed.
+    The sentinel must be applied once and last; the markers before it are returned.
+    """
+    sentinel = f"sentinel-{uuid.uuid4().hex[:8]}"
+    assert _signal(http, host, key, "append", sentinel) == 202
+    markers: list[str] = wait_for(lambda: (m := _markers(http, host, key)) and sentinel in m and m)
+    assert markers.count(sentinel) == 1, markers
+    assert markers[-1] == sentinel, markers
+    return markers[:-1]
+
+
+def _batch_started(host: LocalHost, key: str) -> bool:
+    """The Counter's ``slow`` operation printed that it started (tests/apps/plain_df)."""
+    return f"Counter@{key}: slow operation started" in host.output()
+
+
 def _integrity(store: Path) -> tuple[str, str]:
     conn = sqlite3.connect(store)
     try:
@@ -73,9 +93,7 @@ def test_sigkill_right_after_the_acks_loses_nothing(
     assert _integrity(store) == ("ok", "wal")
     host.restart()
     with httpx.Client(base_url=host.base_url, timeout=30) as http:
-        wait_for(lambda: len(_markers(http, host, "k9")) >= 25)
-        time.sleep(0.3)  # nothing more may arrive
-        assert _markers(http, host, "k9") == acked
+        assert _settled_markers(http, host, "k9") == acked
     host.stop()
     assert _integrity(store) == ("ok", "wal")
 
@@ -94,9 +112,7 @@ def test_crash_inside_and_after_the_batch_commit(
     assert _integrity(store) == ("ok", "wal")
     host.restart(DURABLEAGENT_CRASH_AT="")
     with httpx.Client(base_url=host.base_url, timeout=30) as http:
-        wait_for(lambda: set(acked) <= set(_markers(http, host, "c1")))
-        time.sleep(0.3)
-        markers = _markers(http, host, "c1")
+        markers = _settled_markers(http, host, "c1")
     # Every acknowledged signal applied exactly once and in order (unacknowledged ones at most once).
     assert sorted(set(markers)) == sorted(markers)
     assert [m for m in markers if m in acked] == acked
@@ -148,7 +164,7 @@ def test_sigterm_waits_for_a_running_batch(local_host: Callable[..., LocalHost],
     host = local_host(PLAIN_DF, store=tmp_path / "drain.sqlite")
     with httpx.Client(base_url=host.base_url, timeout=30) as http:
         assert _signal(http, host, "d1", "slow", 1.0) == 202
-        time.sleep(0.3)  # the batch is running now
+        wait_for(lambda: _batch_started(host, "d1"))
     assert host.stop() == 0
     host.restart()
     with httpx.Client(base_url=host.base_url, timeout=30) as http:
@@ -162,7 +178,7 @@ def test_sigterm_leaves_a_batch_that_outlives_the_timeout_in_the_mailbox(
     host = local_host(PLAIN_DF, store=tmp_path / "slow.sqlite", extra_args=["--shutdown-timeout", "0.5"])
     with httpx.Client(base_url=host.base_url, timeout=30) as http:
         assert _signal(http, host, "d2", "slow", 4.0) == 202
-        time.sleep(0.3)
+        wait_for(lambda: _batch_started(host, "d2"))
     started = time.monotonic()
     assert host.stop() == 0
     assert time.monotonic() - started < 3.5

@@ -7,12 +7,10 @@ import threading
 from typing import Any
 
 import httpx
-import pytest
 
 from durableagent.testing.host import LocalHost
 from durableagent.testing.polling import wait_for
 
-pytestmark = pytest.mark.integration
 WEBHOOK = "/runtime/webhooks/durabletask"
 
 

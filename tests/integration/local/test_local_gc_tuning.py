@@ -7,14 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 from durableagent.local import gc_tuning as heap
 from durableagent.testing.host import LocalHost
 
 from .conftest import PLAIN_DF
-
-pytestmark = pytest.mark.integration
 
 GC_APP = """
 import gc

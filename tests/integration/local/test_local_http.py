@@ -7,12 +7,10 @@ import os
 from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from durableagent.testing.host import LocalHost
 from durableagent.testing.polling import wait_for
 
-pytestmark = pytest.mark.integration
 MIB = 1024 * 1024
 
 

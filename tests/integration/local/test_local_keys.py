@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
-import pytest
 
 from durableagent.testing.host import LocalHost
 
 from .conftest import PLAIN_DF
 
-pytestmark = pytest.mark.integration
 MASTER, HOST = "master-key-for-tests-0001", "host-key-for-tests-0002"
 
 

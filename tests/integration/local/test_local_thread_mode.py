@@ -13,8 +13,6 @@ from durableagent.testing.polling import wait_for
 
 from .conftest import PLAIN_DF
 
-pytestmark = pytest.mark.integration
-
 
 def test_thread_mode_serves_signals_and_restarts_on_the_same_store(
     local_host: Callable[..., LocalHost],

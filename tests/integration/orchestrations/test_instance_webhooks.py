@@ -15,7 +15,6 @@ from durableagent.testing.polling import wait_for
 
 from .conftest import finished, status
 
-pytestmark = pytest.mark.integration
 WEBHOOK = "/runtime/webhooks/durabletask"
 
 

@@ -7,14 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 from durableagent.testing.host import LocalHost
 from durableagent.testing.polling import wait_for
 
 from .conftest import PLAIN_DF, finished, start, status
-
-pytestmark = pytest.mark.integration
 
 
 def test_sigkill_during_a_long_timer_then_restart_completes(

@@ -5,13 +5,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import pytest
 
 from durableagent.testing.polling import wait_for
 
 from .conftest import finished, start, status
-
-pytestmark = pytest.mark.integration
 
 
 def test_activities_in_sequence(http: httpx.Client) -> None:

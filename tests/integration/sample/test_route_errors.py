@@ -9,8 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.integration
-
 P = "https://durableagent.dev/problems/"
 RUN = "/agents/WeatherAgent/run"
 

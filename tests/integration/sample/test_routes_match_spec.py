@@ -11,13 +11,10 @@ from __future__ import annotations
 import re
 
 import httpx
-import pytest
 
 from durableagent.contract.spec import spec_dict
 from durableagent.http.routes import TEMPLATES as ROUTES
 from durableagent.local.problems import NO_ROUTE
-
-pytestmark = pytest.mark.integration
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 HOST_NO_ROUTE = NO_ROUTE  # the host's own "no function matches" 404

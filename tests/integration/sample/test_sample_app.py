@@ -3,21 +3,33 @@ which talks to the local host's Durable HTTP API; entities run the agents on the
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
-import pytest
 
 from durableagent.testing.host import LocalHost
+from durableagent.testing.polling import wait_for
 
 from .conftest import FAULTS, SAMPLE
-
-pytestmark = pytest.mark.integration
 
 
 def _sid() -> str:
     return uuid.uuid4().hex
+
+
+def _polled(location: str, timeout: float) -> httpx.Response:
+    """Poll a 202's Location until it answers something else."""
+    response: httpx.Response = wait_for(
+        lambda: (r := httpx.get(location, timeout=30)).status_code != 202 and r, timeout, interval=0.2
+    )
+    return response
+
+
+def _running(location: str) -> bool:
+    """The turn behind ``location`` is running (its ledger row says so), not merely accepted."""
+    response = httpx.get(location, timeout=30)
+    assert response.status_code == 202, response.text  # it must not have finished yet
+    return bool(response.json()["status"] == "running")
 
 
 def test_multi_turn_conversation_keeps_history(api: httpx.Client) -> None:
@@ -107,12 +119,9 @@ def test_slow_turn_answers_202_and_location_gives_the_result(api: httpx.Client) 
     assert location == r.json()["location"]
     first = httpx.get(location, timeout=30)
     assert first.status_code in (200, 202)
-    deadline = time.monotonic() + 20
-    while first.status_code == 202 and time.monotonic() < deadline:
-        time.sleep(0.2)
-        first = httpx.get(location, timeout=30)
-    assert first.status_code == 200
-    assert first.json()["response"].startswith("You said: 'slow one #sleep:1.5'")
+    done = _polled(location, timeout=20)
+    assert done.status_code == 200
+    assert done.json()["response"].startswith("You said: 'slow one #sleep:1.5'")
 
 
 def test_reset_clears_the_session(api: httpx.Client) -> None:
@@ -174,17 +183,11 @@ def test_a_killed_host_finishes_the_turn_after_restart(tmp_path: object) -> None
             timeout=30,
         )
         assert slow.status_code == 202  # acknowledged: the signal is committed
-        time.sleep(0.5)  # the turn is running inside the entity
+        wait_for(lambda: _running(slow.headers["location"]))  # the turn is inside the entity now
         host.kill()
         host.restart(**FAULTS)
         location = slow.headers["location"].replace(slow.headers["location"].split("/api/")[0], host.base_url)
-        deadline, result = time.monotonic() + 30, None
-        while time.monotonic() < deadline:
-            result = httpx.get(location, timeout=30)
-            if result.status_code != 202:
-                break
-            time.sleep(0.2)
-        assert result is not None
+        result = _polled(location, timeout=30)
         assert result.status_code == 200, result.text
         state = httpx.get(host.url(f"/api/agents/WeatherAgent/{sid}"), timeout=30).json()
         assert [e["content"] for e in state["conversation_history"] if e["role"] == "user"] == [

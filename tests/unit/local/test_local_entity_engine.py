@@ -77,7 +77,7 @@ async def _settle(engine: EntityEngine) -> None:
     for _ in range(500):
         if not engine._active and not await engine.store.read(tables.pending_entities):
             return
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # polling the engine's own state until it is idle
     raise AssertionError("engine did not settle")
 
 
