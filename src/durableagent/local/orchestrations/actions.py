@@ -120,9 +120,11 @@ def _issue_one(
         requested = action.text("instanceId")
         _check_child_id(snap, requested)
         child_input = _as_input(action.raw.get("input"))
+        version = action.text("version")  # call_sub_orchestrator(version=...); None: defaultVersion
         if kind is ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
             _open_retry(out, "orchestrator", name, child_input, requested, action, at, seq)
-        start_child(snap, out, seq, name, requested, child_input, at)
+            out.state.retries[seq].version = version
+        start_child(snap, out, seq, name, requested, child_input, at, version)
     elif kind is ActionType.CREATE_TIMER:
         fire_at = wire.parse_time(action.text("fireAt") or "")
         out.history.append(wire.timer_created(at, seq, fire_at))
@@ -149,11 +151,12 @@ def start_child(
     requested: str | None,
     input_text: str | None,
     at: datetime,
+    version: str | None = None,
 ) -> None:
     """SubOrchestrationInstanceCreated + the child start (DTFx names it ``{executionId}:{seq}``)."""
     child_id = requested or f"{snap.execution_id}:{seq}"
-    out.history.append(wire.sub_orchestration_created(at, seq, name, child_id, input_text))
-    out.children.append(ChildStart(child_id, name, input_text, seq))
+    out.history.append(wire.sub_orchestration_created(at, seq, name, child_id, input_text, version))
+    out.children.append(ChildStart(child_id, name, input_text, seq, version))
 
 
 def _send_entity(

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from durableagent.local.durable_api import DurableRequest, DurableResponse
 from durableagent.local.host_context import HostContext
-from durableagent.local.orchestrations import tables
+from durableagent.local.orchestrations import tables, versioning
 from durableagent.local.orchestrations.catalog import unknown_function
 from durableagent.local.orchestrations.model import MessageKind, RuntimeStatus
 from durableagent.local.orchestrations.runtime import OrchestrationEngine
@@ -100,18 +100,27 @@ class InstanceApi:
                 input_text = _compact(json.loads(req.body))
             except ValueError:
                 return error(400, "Invalid JSON content")
-        return await self.create(req, instance_id, function.durable_name, input_text)
+        # start_new(version=...) sends ?version=; otherwise host.json defaultVersion (versioning.py).
+        return await self.create(req, instance_id, function.durable_name, input_text, param(req, "version"))
 
     async def create(
-        self, req: DurableRequest, instance_id: str, name: str, input_text: str | None
+        self,
+        req: DurableRequest,
+        instance_id: str,
+        name: str,
+        input_text: str | None,
+        requested_version: str | None = None,
     ) -> DurableResponse:
         stamp = wire.format_time(datetime.now(timezone.utc))
+        version = versioning.version_for_new_instance(requested_version, self.ctx.settings.versioning)
 
         def write(conn: sqlite3.Connection) -> RuntimeStatus | None:
             existing = tables.get_instance(conn, instance_id)
             if existing is not None and existing.is_running:
                 return existing.status
-            tables.create_instance(conn, instance_id, name, uuid.uuid4().hex, input_text, stamp)
+            tables.create_instance(
+                conn, instance_id, name, uuid.uuid4().hex, input_text, stamp, version=version
+            )
             return None
 
         running = await self.store.write(write)

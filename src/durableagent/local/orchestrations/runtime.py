@@ -22,7 +22,7 @@ from azure.functions import meta
 
 from durableagent.local.entity_engine import EntityCallResult
 from durableagent.local.host_context import HostContext
-from durableagent.local.orchestrations import batching, tables, work
+from durableagent.local.orchestrations import batching, endings, tables, versioning, work
 from durableagent.local.orchestrations.catalog import Catalog
 from durableagent.local.orchestrations.commit import Effects, commit_outcome
 from durableagent.local.orchestrations.episode import InvocationFailed, complete, prepare
@@ -129,8 +129,16 @@ class OrchestrationEngine:
         prepared = prepare(snap, batch, now=now)
         out = prepared.out
         if prepared.request is not None:
-            answer = await self._invoke_orchestrator(snap.name, prepared.request)
-            out = complete(prepared, answer, catalog=self.catalog, new_id=lambda: str(uuid.uuid4()))
+            verdict = versioning.check(snap.version, self.ctx.settings.versioning)
+            if not verdict.run and verdict.fail_message is None:  # Reject: leave it to a compatible host
+                log.warning("orchestration %s: version %r not run by this host", instance_id, snap.version)
+                return False
+            if verdict.fail_message is not None:
+                out = endings.fail(snap, out, verdict.fail_message, prepared.at)
+            else:
+                answer = await self._invoke_orchestrator(snap.name, prepared.request)
+                out = complete(prepared, answer, catalog=self.catalog, new_id=lambda: str(uuid.uuid4()))
+            versioning.settle_child_versions(out.children, self.ctx.settings.versioning)
         effects = await self.store.write(lambda conn: commit_outcome(conn, snap, out, now))
         if effects is not None:
             self._apply(effects)
