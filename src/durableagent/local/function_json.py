@@ -113,8 +113,9 @@ def load_function(app_dir: Path, folder: Path) -> JsonFunction:
     if fn is None or not callable(fn):
         relative = script.relative_to(app_dir.resolve())
         raise FunctionJsonError(f"function {entry_point}() is not present in {relative}")
+    function = JsonFunction(name, bindings, fn, str(script))  # checks the trigger first, as the host does
     check_signature(name, fn, bindings)
-    return JsonFunction(name, bindings, fn, str(script))
+    return function
 
 
 def index_function_json_app(app_dir: Path, folders: list[Path]) -> AppIndex:
