@@ -18,6 +18,7 @@ from datetime import datetime
 
 from durableagent.local.orchestrations import retry as retries
 from durableagent.local.orchestrations.catalog import ActionRejected, Catalog, unknown_function
+from durableagent.local.orchestrations.durable_http import ACTIVITY_NAME as HTTP_ACTIVITY
 from durableagent.local.orchestrations.model import (
     ActivityWork,
     ChildStart,
@@ -38,6 +39,7 @@ _SCHEDULING_EVENT = {
     ActionType.CALL_ENTITY: EventType.EVENT_SENT,
     ActionType.SIGNAL_ENTITY: EventType.EVENT_SENT,
     ActionType.SCHEDULED_SIGNAL_ENTITY: EventType.EVENT_SENT,
+    ActionType.CALL_HTTP: EventType.TASK_SCHEDULED,
 }
 
 
@@ -134,8 +136,11 @@ def _issue_one(
         pass  # no history event; open waits are recounted from the whole action list
     elif kind in (ActionType.CALL_ENTITY, ActionType.SIGNAL_ENTITY, ActionType.SCHEDULED_SIGNAL_ENTITY):
         _send_entity(snap, action, seq, out, at=at, catalog=catalog, new_id=new_id)
-    else:  # CALL_HTTP
-        raise ActionRejected("Durable HTTP (call_http) is not supported by the durableagent local host.")
+    else:  # CALL_HTTP: the extension's reserved activity, run by the host (durable_http.py)
+        request = action.raw.get("httpRequest")
+        if not isinstance(request, dict):
+            raise ActionRejected("call_http: the action has no httpRequest.")
+        schedule_activity(out, seq, HTTP_ACTIVITY, json.dumps(request), at)
 
 
 def schedule_activity(out: EpisodeOutcome, seq: int, name: str, input_text: str | None, at: datetime) -> None:
