@@ -137,3 +137,39 @@ def test_host_json_hub_name_reference(tmp_path: Path, monkeypatch: pytest.Monkey
     assert load_settings(tmp_path).hub_name == "FromValues"
     monkeypatch.setenv("HUB", "FromEnvironment")  # the environment wins, as in Core Tools
     assert load_settings(tmp_path).hub_name == "FromEnvironment"
+
+
+def test_durable_functions_with_unsupported_bindings_are_refused_before_user_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from durableagent.local.bootstrap import build_context
+    from durableagent.local.store import Store
+    from durableagent.local.unsupported import BindingNotSupported
+
+    monkeypatch.setenv("DURABLEAGENT_SYSTEM_KEY", "sys")
+    marker = tmp_path / "ran"
+    code = f"def main(value: str, out) -> str:\n    open({str(marker)!r}, 'w').close()\n    return value\n"
+    activity = {"name": "value", "type": "activityTrigger", "direction": "in"}
+    bus = {"name": "out", "type": "serviceBus", "direction": "out", "queueName": "orders"}
+    folder(tmp_path, "Publish", [activity, bus], code=code)
+    store = Store(MEMORY)
+    ctx, _front = build_context(
+        settings=load_settings(tmp_path),
+        store=store,
+        public_base_url="http://127.0.0.1:7071",
+        rpc_base_url="http://127.0.0.1:1/tok/durabletask/",
+        require_keys=False,
+        max_body_bytes=1024,
+    )
+    try:
+        assert [(u.function, u.binding, u.type, u.direction) for u in ctx.index.unsupported] == [
+            ("Publish", "out", "serviceBus", "out")
+        ]
+        with pytest.raises(BindingNotSupported, match=r"'out' \(serviceBus\)"):
+            asyncio.run(ctx.invoke_durable(ctx.index.activities["publish"], '"x"'))
+        assert not marker.exists()
+    finally:
+        ctx.invoker.shutdown()
+        store.close()
