@@ -12,6 +12,7 @@ case-insensitively, as the Functions host does).
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from enum import Enum
 
@@ -35,16 +36,24 @@ def _rows(support: Support, what: str, *types: str) -> dict[str, BindingSupport]
 LOCAL = Support.LOCAL
 AZURE = Support.AZURE_ONLY
 
+
+def _triggers_package() -> bool:
+    """Whether ``durableagent.local.triggers`` (timers, and storage through Azurite) is installed."""
+    return importlib.util.find_spec("durableagent.local.triggers") is not None
+
+
+# Timers and Azure Storage run when local/triggers/ is present (it runs them against Azurite).
+STORAGE = LOCAL if _triggers_package() else AZURE
+
 TABLE: dict[str, BindingSupport] = {
     **_rows(LOCAL, "HTTP", "httpTrigger", "http"),
     **_rows(LOCAL, "Durable Functions", "orchestrationTrigger", "activityTrigger", "entityTrigger"),
     # "orchestrationClient" is the 1.x name of the same binding (OrchestrationClientAttribute).
     **_rows(LOCAL, "Durable Functions client", "durableClient", "orchestrationClient"),
-    # Storage and timers: run by local/triggers/ when it is installed (switch them to LOCAL there).
-    **_rows(AZURE, "Timer", "timerTrigger"),
-    **_rows(AZURE, "Azure Queue Storage", "queueTrigger", "queue"),
-    **_rows(AZURE, "Azure Blob Storage", "blobTrigger", "blob"),
-    **_rows(AZURE, "Azure Table Storage", "table"),
+    **_rows(STORAGE, "Timer", "timerTrigger"),
+    **_rows(STORAGE, "Azure Queue Storage", "queueTrigger", "queue"),
+    **_rows(STORAGE, "Azure Blob Storage", "blobTrigger", "blob"),
+    **_rows(STORAGE, "Azure Table Storage", "table"),
     **_rows(AZURE, "Azure Service Bus", "serviceBusTrigger", "serviceBus"),
     **_rows(AZURE, "Azure Event Hubs", "eventHubTrigger", "eventHub"),
     **_rows(AZURE, "Azure Event Grid", "eventGridTrigger", "eventGrid"),

@@ -96,15 +96,3 @@ def bad_request(detail: str) -> Problem:
 
 def unavailable(detail: str) -> Problem:
     return Problem(503, "unavailable", "Service Unavailable", detail, (("Retry-After", "1"),))
-
-
-def binding_not_supported(function: str, bindings: list[tuple[str, str]]) -> Problem:
-    """The function uses a binding the local host cannot run: nothing of it runs (no dropped outputs)."""
-    listed = ", ".join(f"'{name}' ({btype})" for name, btype in bindings)
-    return Problem(
-        501,
-        "binding-not-supported",
-        "Binding Not Supported Locally",
-        f"The function '{function}' uses bindings the local host cannot run: {listed}. "
-        "It runs on Azure; the local host did not invoke it.",
-    )

@@ -15,10 +15,26 @@ from typing import Any
 
 import azure.functions as func
 
-from durableagent.local import problems
+from durableagent.contract.problems import Problem
 from durableagent.local.indexing import HTTP_TRIGGER, AppIndex
 from durableagent.local.invoke import FunctionPlan, plan_function
 from durableagent.local.json_functions import JsonBinding, JsonFunction
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class BindingNotSupportedLocally(Problem):
+    """The function uses a binding the local host cannot run: nothing of it ran (no dropped outputs)."""
+
+    status, slug, title = 501, "binding-not-supported", "Binding not supported by the local host"
+
+
+def binding_problem(function: str, bindings: list[tuple[str, str]]) -> BindingNotSupportedLocally:
+    listed = ", ".join(f"'{name}' ({btype})" for name, btype in bindings)
+    return BindingNotSupportedLocally(
+        f"The function '{function}' uses bindings the local host cannot run: {listed}. "
+        "It runs on Azure; the local host did not invoke it."
+    )
 
 
 class BindingNotSupported(RuntimeError):
@@ -29,11 +45,11 @@ def _binding(name: str, btype: str, direction: str) -> JsonBinding:
     return JsonBinding({"name": name, "type": btype, "direction": direction})
 
 
-def _http_refusal(problem: problems.Problem) -> Callable[..., Any]:
+def _http_refusal(problem: Problem) -> Callable[..., Any]:
+    body = json.dumps(problem.to_dict())
+
     async def refuse() -> func.HttpResponse:
-        return func.HttpResponse(
-            problem.body(), status_code=problem.status, mimetype=problems.PROBLEM_CONTENT_TYPE
-        )
+        return func.HttpResponse(body, status_code=problem.status, mimetype=PROBLEM_CONTENT_TYPE)
 
     return refuse
 
@@ -60,13 +76,12 @@ def refusal_plans(index: AppIndex) -> dict[str, FunctionPlan]:
         if name not in by_function:
             continue
         trigger = fn.get_trigger()
-        problem = problems.binding_not_supported(name, by_function[name])
+        problem = binding_problem(name, by_function[name])
         if str(trigger.type) == HTTP_TRIGGER:
             bindings = [_binding(trigger.name, HTTP_TRIGGER, "in"), _binding("$return", "http", "out")]
             stub = JsonFunction(name, bindings, _http_refusal(problem), "")
         else:
-            detail = json.loads(problem.body())["detail"]
             bindings = [_binding(trigger.name, str(trigger.type), "in")]
-            stub = JsonFunction(name, bindings, _durable_refusal(detail), "")
+            stub = JsonFunction(name, bindings, _durable_refusal(str(problem.detail)), "")
         plans[name] = plan_function(stub)
     return plans
