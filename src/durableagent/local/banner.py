@@ -6,6 +6,7 @@ not run (queue, blob, timer, MCP, ...) instead of discovering it by a silent no-
 
 from __future__ import annotations
 
+from durableagent.local.bindings_support import lookup
 from durableagent.local.host_context import HostContext
 from durableagent.local.keys import HOST_DEFAULT, MASTER
 
@@ -47,10 +48,14 @@ def render(ctx: HostContext, *, require_keys: bool) -> str:
         lines.append("Not run by the local host:")
         lines.extend(skipped)
         lines.append("")
-    for function, binding, btype in index.missing_inputs:
+    for item in index.unsupported:
+        what = lookup(item.type).what
         lines.append(
-            f"Warning: {function}: input binding {binding!r} ({btype}) is not provided locally (None)"
+            f"Warning: {item.function}: binding {item.binding!r} ({item.type}, {item.direction}; {what})"
+            " is not run by the local host; invoking the function answers 501"
         )
+    for error in index.errors:
+        lines.append(f"Error: the '{error.name}' function is in error: {error.message}")
     lines.append(f"Durable webhooks: {base}/runtime/webhooks/durabletask/ (system key required)")
     if require_keys and {MASTER, HOST_DEFAULT} & set(ctx.keys.generated):
         lines.append("Generated keys (stored in the store; pass as x-functions-key or ?code=):")

@@ -11,16 +11,18 @@ import sys
 from pathlib import Path
 
 from durableagent.local import entity_tables
+from durableagent.local.app_loading import load_app_index
 from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
-from durableagent.local.indexing import DURABLE_CLIENT, import_script, index_app
+from durableagent.local.indexing import DURABLE_CLIENT
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.keys import build_keyring
 from durableagent.local.router import Router
 from durableagent.local.settings import AppSettings, apply_values, load_settings
 from durableagent.local.store import MEMORY, Store
+from durableagent.local.unsupported import refusal_plans
 
 CONVERSATION_STORE_ENV = "DURABLEAGENT_CONVERSATION_STORE"
 LOCAL_HOST_ENV = "DURABLEAGENT_LOCAL_HOST"
@@ -58,15 +60,16 @@ def build_context(
     keys, new_keys = build_keyring(settings.keys, stored)
     if new_keys:
         store.write_sync(lambda conn: entity_tables.save_host_keys(conn, new_keys))
-    # Always a fresh module: get_functions() may run only once per app object (a host restarted in
+    # A fresh index per start: get_functions() may run only once per app object (a host restarted in
     # the same process, as the test harness does, must index a new one).
-    index = index_app(import_script(settings.app_dir, settings.script, fresh=True))
+    index = load_app_index(settings.app_dir, settings.script)
     skipped = {s.name for s in index.skipped}
     plans = {
         fn.get_function_name(): plan_function(fn)
         for fn in index.functions
         if fn.get_function_name() not in skipped
     }
+    plans.update(refusal_plans(index))  # functions with bindings the host cannot run: refused (501)
     invoker = Invoker(str(settings.app_dir))
     durable_api = DurableApi()
     engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size)

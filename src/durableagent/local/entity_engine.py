@@ -34,6 +34,7 @@ from azure.functions import meta
 from durableagent import _faults
 from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
+from durableagent.local.entity_failures import log_failed_operations
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.store import Store
@@ -263,6 +264,7 @@ class EntityEngine:
             exists, state, write_state = current is not None, current.state if current else None, False
         else:
             results, exists, state, write_state = outcome.results, outcome.exists, outcome.state, True
+            log_failed_operations(eid, rows, results)  # operations that raised inside the batch
         calls = [
             EntityCallResult(r.parent_instance, r.request_id, eid, r.operation, wire.call_response(res))
             for r, res in zip(rows, results, strict=True)

@@ -18,12 +18,14 @@ from typing import Any
 import azure.functions as func
 from azure.functions.decorators.core import BindingDirection
 
+from durableagent.local import setting_refs
+from durableagent.local.bindings_support import runs_locally
+
 HTTP_TRIGGER = "httpTrigger"
 ENTITY_TRIGGER = "entityTrigger"
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
 DURABLE_CLIENT = "durableClient"
-_PROVIDED_INPUTS = {HTTP_TRIGGER, ENTITY_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER, DURABLE_CLIENT}
 
 
 class IndexingError(RuntimeError):
@@ -55,10 +57,28 @@ class SkippedFunction:
     trigger_type: str
 
 
+@dataclass(frozen=True)
+class UnsupportedBinding:
+    """A binding of a served function that the host cannot run (the function answers 501)."""
+
+    function: str
+    binding: str
+    type: str
+    direction: str  # "in" | "out" | "inout"
+
+
+@dataclass(frozen=True)
+class FunctionError:
+    """A function the host could not load ("The 'X' function is in error: ..."); it is not served."""
+
+    name: str
+    message: str
+
+
 @dataclass
 class AppIndex:
     module: ModuleType
-    app: Any  # the FunctionRegister
+    app: Any  # the FunctionRegister (None for a function.json app)
     script_path: Path
     functions: list[Any]
     http: list[HttpFunction] = field(default_factory=list)
@@ -66,7 +86,9 @@ class AppIndex:
     orchestrators: dict[str, DurableFunction] = field(default_factory=dict)  # key: lower-cased name
     activities: dict[str, DurableFunction] = field(default_factory=dict)  # key: lower-cased name
     skipped: list[SkippedFunction] = field(default_factory=list)
-    missing_inputs: list[tuple[str, str, str]] = field(default_factory=list)  # (function, binding, type)
+    unsupported: list[UnsupportedBinding] = field(default_factory=list)
+    errors: list[FunctionError] = field(default_factory=list)
+    model: str = "decorators"  # "decorators" (function_app.py) | "function.json"
 
 
 def import_script(app_dir: Path, script: str, *, fresh: bool = False) -> ModuleType:
@@ -118,13 +140,42 @@ def _trigger_type(trigger: Any) -> str:
     return str(getattr(trigger, "type", None) or trigger.get_binding_name())
 
 
+def _direction(binding: Any) -> str:
+    return {BindingDirection.IN.value: "in", BindingDirection.OUT.value: "out"}.get(
+        int(binding.direction), "inout"
+    )
+
+
+# HTTP routing properties are not app-setting expressions (a route may hold a literal '%').
+_NOT_RESOLVED = {"name", "type", "route", "methods", "auth_level"}
+
+
+def resolve_binding_settings(binding: Any) -> None:
+    """Resolve ``%NAME%`` in the binding's string properties in place (setting_refs)."""
+    for attr, value in list(vars(binding).items()):
+        if attr.startswith("_") or attr in _NOT_RESOLVED or not isinstance(value, str) or "%" not in value:
+            continue
+        setattr(binding, attr, setting_refs.resolve_tokens(value))
+
+
 def index_app(module: ModuleType) -> AppIndex:
-    """Build the index; calls ``get_functions()`` once."""
+    """Build the index of a decorator app; calls ``get_functions()`` once."""
     app = find_app(module)
-    functions = app.get_functions()
-    index = AppIndex(module=module, app=app, script_path=Path(str(module.__file__)), functions=functions)
+    return index_functions(module, app, Path(str(module.__file__)), app.get_functions())
+
+
+def index_functions(module: ModuleType, app: Any, script_path: Path, functions: list[Any]) -> AppIndex:
+    """Classify ``functions`` (decorator ``Function`` objects or their function.json equivalents)."""
+    index = AppIndex(module=module, app=app, script_path=script_path, functions=[])
     for fn in functions:
         name = fn.get_function_name()
+        try:
+            for binding in fn.get_bindings():
+                resolve_binding_settings(binding)
+        except setting_refs.UnresolvedSetting as exc:
+            index.errors.append(FunctionError(name, str(exc)))
+            continue
+        index.functions.append(fn)
         trigger = fn.get_trigger()
         ttype = _trigger_type(trigger)
         if ttype == HTTP_TRIGGER:
@@ -151,7 +202,8 @@ def index_app(module: ModuleType) -> AppIndex:
             index.skipped.append(SkippedFunction(name, ttype))
             continue
         for binding in fn.get_bindings():
-            btype = str(binding.type)
-            if is_input(binding) and btype not in _PROVIDED_INPUTS:
-                index.missing_inputs.append((name, binding.name, btype))
+            if binding is not trigger and not runs_locally(str(binding.type)):
+                index.unsupported.append(
+                    UnsupportedBinding(name, binding.name, str(binding.type), _direction(binding))
+                )
     return index

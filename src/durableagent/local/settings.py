@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from durableagent.local.setting_refs import try_resolve_whole
+
 DEFAULT_ROUTE_PREFIX = "api"
 DEFAULT_HUB = "TestHubName"
 DEFAULT_BATCH_SIZE = 50
@@ -38,6 +40,54 @@ class KeySettings:
 
 
 @dataclass(frozen=True)
+class VersioningSettings:
+    """``extensions.durableTask`` ``defaultVersion``, ``versionMatchStrategy``, ``versionFailureStrategy``.
+
+    Defaults as documented for Durable Functions orchestration versioning: no default version,
+    ``CurrentOrOlder`` matching, ``Reject`` on a mismatch (``None`` and ``Fail`` are the others).
+    """
+
+    default_version: str | None = None
+    match_strategy: str = "CurrentOrOlder"  # "None" | "Strict" | "CurrentOrOlder"
+    failure_strategy: str = "Reject"  # "Reject" | "Fail"
+
+
+_MATCH_STRATEGIES = ("None", "Strict", "CurrentOrOlder")
+_FAILURE_STRATEGIES = ("Reject", "Fail")
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str, default: str) -> str:
+    """A .NET enum parse (case-insensitive name) of a host.json value."""
+    if value is None:
+        return default
+    for name in allowed:
+        if isinstance(value, str) and value.lower() == name.lower():
+            return name
+    raise SettingsError(f"host.json: extensions.durableTask.{where} must be one of {', '.join(allowed)}")
+
+
+def _versioning(durable: Mapping[str, Any]) -> VersioningSettings:
+    version = _ci_get(durable, "defaultVersion")
+    if version is not None and not isinstance(version, str):
+        raise SettingsError("host.json: extensions.durableTask.defaultVersion must be a string")
+    return VersioningSettings(
+        default_version=version or None,
+        match_strategy=_choice(
+            _ci_get(durable, "versionMatchStrategy"),
+            _MATCH_STRATEGIES,
+            "versionMatchStrategy",
+            "CurrentOrOlder",
+        ),
+        failure_strategy=_choice(
+            _ci_get(durable, "versionFailureStrategy"),
+            _FAILURE_STRATEGIES,
+            "versionFailureStrategy",
+            "Reject",
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class AppSettings:
     app_dir: Path
     script: str
@@ -47,6 +97,7 @@ class AppSettings:
     values: Mapping[str, str]
     keys: KeySettings
     local_http_port: int | None
+    versioning: VersioningSettings = field(default_factory=VersioningSettings)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -117,11 +168,16 @@ def load_settings(app_dir: Path, script: str | None = None) -> AppSettings:
         or values.get("PYTHON_SCRIPT_FILE_NAME")
         or DEFAULT_SCRIPT,
         route_prefix=(prefix if prefix is not None else DEFAULT_ROUTE_PREFIX).strip("/"),
-        hub_name=hub if isinstance(hub, str) and hub else DEFAULT_HUB,
+        # The extension resolves a whole-string "%NAME%" hub name from the app settings
+        # (DurableTaskOptions.ResolveAppSettingOptions); environment variables win over Values.
+        hub_name=try_resolve_whole(hub, {**values, **os.environ})
+        if isinstance(hub, str) and hub
+        else DEFAULT_HUB,
         max_batch_size=batch or DEFAULT_BATCH_SIZE,
         values=values,
         keys=_keys(_ci_get(local, "Keys")),
         local_http_port=port if isinstance(port, int) else None,
+        versioning=_versioning(durable if isinstance(durable, dict) else {}),
     )
 
 

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from durableagent.local.orchestrations import retry as retries
 from durableagent.local.orchestrations.catalog import ActionRejected, Catalog, unknown_function
+from durableagent.local.orchestrations.durable_http import ACTIVITY_NAME as HTTP_ACTIVITY
 from durableagent.local.orchestrations.model import (
     ActivityWork,
     ChildStart,
@@ -38,6 +39,7 @@ _SCHEDULING_EVENT = {
     ActionType.CALL_ENTITY: EventType.EVENT_SENT,
     ActionType.SIGNAL_ENTITY: EventType.EVENT_SENT,
     ActionType.SCHEDULED_SIGNAL_ENTITY: EventType.EVENT_SENT,
+    ActionType.CALL_HTTP: EventType.TASK_SCHEDULED,
 }
 
 
@@ -120,9 +122,11 @@ def _issue_one(
         requested = action.text("instanceId")
         _check_child_id(snap, requested)
         child_input = _as_input(action.raw.get("input"))
+        version = action.text("version")  # call_sub_orchestrator(version=...); None: defaultVersion
         if kind is ActionType.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
             _open_retry(out, "orchestrator", name, child_input, requested, action, at, seq)
-        start_child(snap, out, seq, name, requested, child_input, at)
+            out.state.retries[seq].version = version
+        start_child(snap, out, seq, name, requested, child_input, at, version)
     elif kind is ActionType.CREATE_TIMER:
         fire_at = wire.parse_time(action.text("fireAt") or "")
         out.history.append(wire.timer_created(at, seq, fire_at))
@@ -132,8 +136,11 @@ def _issue_one(
         pass  # no history event; open waits are recounted from the whole action list
     elif kind in (ActionType.CALL_ENTITY, ActionType.SIGNAL_ENTITY, ActionType.SCHEDULED_SIGNAL_ENTITY):
         _send_entity(snap, action, seq, out, at=at, catalog=catalog, new_id=new_id)
-    else:  # CALL_HTTP
-        raise ActionRejected("Durable HTTP (call_http) is not supported by the durableagent local host.")
+    else:  # CALL_HTTP: the extension's reserved activity, run by the host (durable_http.py)
+        request = action.raw.get("httpRequest")
+        if not isinstance(request, dict):
+            raise ActionRejected("call_http: the action has no httpRequest.")
+        schedule_activity(out, seq, HTTP_ACTIVITY, json.dumps(request), at)
 
 
 def schedule_activity(out: EpisodeOutcome, seq: int, name: str, input_text: str | None, at: datetime) -> None:
@@ -149,11 +156,12 @@ def start_child(
     requested: str | None,
     input_text: str | None,
     at: datetime,
+    version: str | None = None,
 ) -> None:
     """SubOrchestrationInstanceCreated + the child start (DTFx names it ``{executionId}:{seq}``)."""
     child_id = requested or f"{snap.execution_id}:{seq}"
-    out.history.append(wire.sub_orchestration_created(at, seq, name, child_id, input_text))
-    out.children.append(ChildStart(child_id, name, input_text, seq))
+    out.history.append(wire.sub_orchestration_created(at, seq, name, child_id, input_text, version))
+    out.children.append(ChildStart(child_id, name, input_text, seq, version))
 
 
 def _send_entity(

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from durableagent.local.durable_api import DurableRequest, DurableResponse
 from durableagent.local.host_context import HostContext
-from durableagent.local.orchestrations import tables
+from durableagent.local.orchestrations import rewind, tables, versioning
 from durableagent.local.orchestrations.catalog import unknown_function
 from durableagent.local.orchestrations.model import MessageKind, RuntimeStatus
 from durableagent.local.orchestrations.runtime import OrchestrationEngine
@@ -100,18 +100,27 @@ class InstanceApi:
                 input_text = _compact(json.loads(req.body))
             except ValueError:
                 return error(400, "Invalid JSON content")
-        return await self.create(req, instance_id, function.durable_name, input_text)
+        # start_new(version=...) sends ?version=; otherwise host.json defaultVersion (versioning.py).
+        return await self.create(req, instance_id, function.durable_name, input_text, param(req, "version"))
 
     async def create(
-        self, req: DurableRequest, instance_id: str, name: str, input_text: str | None
+        self,
+        req: DurableRequest,
+        instance_id: str,
+        name: str,
+        input_text: str | None,
+        requested_version: str | None = None,
     ) -> DurableResponse:
         stamp = wire.format_time(datetime.now(timezone.utc))
+        version = versioning.version_for_new_instance(requested_version, self.ctx.settings.versioning)
 
         def write(conn: sqlite3.Connection) -> RuntimeStatus | None:
             existing = tables.get_instance(conn, instance_id)
             if existing is not None and existing.is_running:
                 return existing.status
-            tables.create_instance(conn, instance_id, name, uuid.uuid4().hex, input_text, stamp)
+            tables.create_instance(
+                conn, instance_id, name, uuid.uuid4().hex, input_text, stamp, version=version
+            )
             return None
 
         running = await self.store.write(write)
@@ -150,10 +159,8 @@ class InstanceApi:
             return await self._restart(req, instance_id, row)
         if row is None:
             return DurableResponse(404)
-        if operation == "rewind":  # the extension answers 410 unless the instance failed (or runs)
-            if row.status.is_terminal and row.status is not RuntimeStatus.FAILED:
-                return DurableResponse(410)
-            return DurableResponse.json(501, "Rewind is not supported by the durableagent local host.")
+        if operation == "rewind":
+            return await self._rewind(instance_id, row, param(req, "reason"))
         if row.status.is_terminal:
             return DurableResponse(410)
         reason = param(req, "reason")
@@ -169,6 +176,24 @@ class InstanceApi:
             return error(500, _SERVER_ERROR, detail)
         kind = MessageKind.SUSPEND if operation == "suspend" else MessageKind.RESUME
         return await self._post(instance_id, kind, reason=reason)
+
+    async def _rewind(self, instance_id: str, row: tables.InstanceRow, reason: str | None) -> DurableResponse:
+        """``HandleRewindInstanceRequestAsync``: 410 if completed/canceled/terminated, 500 if not failed."""
+        if row.status.is_terminal and row.status is not RuntimeStatus.FAILED:
+            return DurableResponse(410)
+        if row.status is not RuntimeStatus.FAILED:  # DurableClient.RewindAsync throws
+            return error(
+                500,
+                _SERVER_ERROR,
+                "The rewind operation is only supported on failed orchestration instances.",
+            )
+        now = datetime.now(timezone.utc)
+        try:
+            effects = await self.store.write(lambda conn: rewind.rewind(conn, instance_id, reason, now))
+        except rewind.RewindRefused as refused:
+            return error(501, "The local host cannot rewind this instance.", refused.message)
+        self.engine.apply(effects)
+        return DurableResponse(202)
 
     async def _restart(
         self, req: DurableRequest, instance_id: str, row: tables.InstanceRow | None

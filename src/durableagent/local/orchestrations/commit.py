@@ -19,7 +19,13 @@ from datetime import datetime
 from durableagent import _faults
 from durableagent.local import entity_tables
 from durableagent.local.orchestrations import tables, work
-from durableagent.local.orchestrations.model import EpisodeOutcome, InstanceSnapshot, MessageKind, ParentRef
+from durableagent.local.orchestrations.model import (
+    ChildStart,
+    EpisodeOutcome,
+    InstanceSnapshot,
+    MessageKind,
+    ParentRef,
+)
 from durableagent.local.wire import orchestration_json as wire
 
 
@@ -82,9 +88,7 @@ def commit_outcome(
         )
         effects.wake_entities.add(message.target)
     for child in out.children:
-        _start_child(
-            conn, snap, child.instance_id, child.name, child.input_text, child.parent_seq, now, effects
-        )
+        _start_child(conn, snap, child, now, effects)
     if out.parent_event is not None and snap.parent is not None and _parent_waits(conn, snap.parent):
         tables.post(
             conn,
@@ -144,16 +148,13 @@ def _update_instance(
 
 
 def _start_child(
-    conn: sqlite3.Connection,
-    snap: InstanceSnapshot,
-    child_id: str,
-    name: str,
-    input_text: str | None,
-    seq: int,
-    now: datetime,
-    effects: Effects,
+    conn: sqlite3.Connection, snap: InstanceSnapshot, child: ChildStart, now: datetime, effects: Effects
 ) -> None:
-    """Create the sub-orchestration, or fail the call at once when a running instance has its id."""
+    """Create the sub-orchestration, or fail the call at once when a running instance has its id.
+
+    ``child.version`` was settled by the runtime (explicit, else host.json ``defaultVersion``).
+    """
+    child_id, seq = child.instance_id, child.parent_seq
     stamp = wire.format_time(now)
     existing = tables.get_instance(conn, child_id)
     if existing is not None and existing.is_running:
@@ -168,7 +169,9 @@ def _start_child(
         )
         return
     parent = ParentRef(snap.instance_id, snap.execution_id, seq)
-    tables.create_instance(conn, child_id, name, uuid.uuid4().hex, input_text, stamp, parent)
+    tables.create_instance(
+        conn, child_id, child.name, uuid.uuid4().hex, child.input_text, stamp, parent, child.version
+    )
     effects.wake_instances.add(child_id)
 
 

@@ -174,7 +174,7 @@ def _append_message(snap: InstanceSnapshot, message: Message, out: EpisodeOutcom
             }
         out.history.append(
             wire.execution_started(
-                at, snap.name, snap.input_text, snap.instance_id, snap.execution_id, parent
+                at, snap.name, snap.input_text, snap.instance_id, snap.execution_id, parent, snap.version
             )
         )
         out.status = RuntimeStatus.RUNNING

@@ -83,6 +83,7 @@ class RetryGroup:
     exhausted: bool = False
     last_reason: str = ""
     last_details: str | None = None
+    version: str | None = None  # sub-orchestrators: the version each attempt is created with
 
 
 @dataclass
@@ -146,6 +147,7 @@ class InstanceSnapshot:
     state: EngineState
     parent: ParentRef | None = None
     created_at: datetime | None = None
+    version: str | None = None  # ExecutionStarted.Version (context.version)
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,7 @@ class ChildStart:
     name: str
     input_text: str | None
     parent_seq: int
+    version: str | None = None  # call_sub_orchestrator(version=...); None: defaultVersion
 
 
 @dataclass(frozen=True)

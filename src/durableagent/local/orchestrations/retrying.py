@@ -56,7 +56,9 @@ def advance(snap: InstanceSnapshot, message: Message, out: EpisodeOutcome, *, at
         elif group.kind == "activity":
             actions.schedule_activity(out, attempt, group.name, group.input_text, at)
         else:
-            actions.start_child(snap, out, attempt, group.name, group.instance_id, group.input_text, at)
+            actions.start_child(
+                snap, out, attempt, group.name, group.instance_id, group.input_text, at, group.version
+            )
         return
     if kind not in _FAILURES:
         del state.retries[group_id]  # succeeded

@@ -22,7 +22,7 @@ from azure.functions import meta
 
 from durableagent.local.entity_engine import EntityCallResult
 from durableagent.local.host_context import HostContext
-from durableagent.local.orchestrations import batching, tables, work
+from durableagent.local.orchestrations import batching, durable_http, endings, tables, versioning, work
 from durableagent.local.orchestrations.catalog import Catalog
 from durableagent.local.orchestrations.commit import Effects, commit_outcome
 from durableagent.local.orchestrations.episode import InvocationFailed, complete, prepare
@@ -129,11 +129,19 @@ class OrchestrationEngine:
         prepared = prepare(snap, batch, now=now)
         out = prepared.out
         if prepared.request is not None:
-            answer = await self._invoke_orchestrator(snap.name, prepared.request)
-            out = complete(prepared, answer, catalog=self.catalog, new_id=lambda: str(uuid.uuid4()))
+            verdict = versioning.check(snap.version, self.ctx.settings.versioning)
+            if not verdict.run and verdict.fail_message is None:  # Reject: leave it to a compatible host
+                log.warning("orchestration %s: version %r not run by this host", instance_id, snap.version)
+                return False
+            if verdict.fail_message is not None:
+                out = endings.fail(snap, out, verdict.fail_message, prepared.at)
+            else:
+                answer = await self._invoke_orchestrator(snap.name, prepared.request)
+                out = complete(prepared, answer, catalog=self.catalog, new_id=lambda: str(uuid.uuid4()))
+            versioning.settle_child_versions(out.children, self.ctx.settings.versioning)
         effects = await self.store.write(lambda conn: commit_outcome(conn, snap, out, now))
         if effects is not None:
-            self._apply(effects)
+            self.apply(effects)
         return True
 
     async def _invoke_orchestrator(self, name: str, request: str) -> str | InvocationFailed:
@@ -150,7 +158,8 @@ class OrchestrationEngine:
             return InvocationFailed("The orchestrator function returned no result.")
         return datum.value
 
-    def _apply(self, effects: Effects) -> None:
+    def apply(self, effects: Effects) -> None:
+        """Set committed work in motion (episodes, activities, entity batches, timers)."""
         for entity in effects.wake_entities:
             self.ctx.entities.wake(entity)
         for row in effects.activities:
@@ -171,8 +180,12 @@ class OrchestrationEngine:
 
     async def _run_activity(self, row: work.ActivityRow) -> None:
         function = self.ctx.index.activities.get(row.name.lower())
-        event: wire.HistoryEvent
-        if function is None:
+        event: wire.HistoryEvent | None
+        if row.name == durable_http.ACTIVITY_NAME:
+            event = await durable_http.perform(self.store, row, lambda: self._stopping)
+            if event is None:
+                return  # stopped mid-poll: the row (now the poll request) is redelivered at start
+        elif function is None:
             reason = f"The function '{row.name}' doesn't exist, is disabled, or is not an activity function."
             event = wire.task_failed(utc_now(), row.seq, reason, "")
         else:

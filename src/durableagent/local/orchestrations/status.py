@@ -86,6 +86,10 @@ def status_payload(
         "createdTime": short_time(row.created_time),
         "lastUpdatedTime": short_time(row.last_updated),
     }
+    if row.version is not None:
+        # Orchestration versioning: the instance's version (absent for unversioned instances, so
+        # the payload stays the extension's StatusResponsePayload; the SDK keeps unknown keys).
+        payload["version"] = row.version
     if history is not None:
         payload["historyEvents"] = history_events(
             history, show_input=show_input, show_output=show_history_output

@@ -30,7 +30,7 @@ RUNNING_STATES = (
 )
 _COLUMNS = (
     "instance_id, name, execution_id, status, input, output, custom_status, created_time, last_updated,"
-    " parent_instance, parent_execution, parent_seq, engine_state"
+    " parent_instance, parent_execution, parent_seq, engine_state, version"
 )
 
 
@@ -47,6 +47,7 @@ class InstanceRow:
     last_updated: str
     parent: ParentRef | None
     engine_state: str
+    version: str | None = None  # migration 0003
 
     @property
     def is_running(self) -> bool:
@@ -67,6 +68,7 @@ def _row(r: tuple[object, ...]) -> InstanceRow:
         str(r[8]),
         parent,
         str(r[12]),
+        _opt(r[13]),
     )
 
 
@@ -103,6 +105,7 @@ def snapshot(conn: sqlite3.Connection, instance_id: str) -> InstanceSnapshot | N
         EngineState.from_json(row.engine_state),
         row.parent,
         parse_time(row.created_time),
+        row.version,
     )
 
 
@@ -149,11 +152,12 @@ def create_instance(
     input_text: str | None,
     now: str,
     parent: ParentRef | None = None,
+    version: str | None = None,
 ) -> None:
     """Insert (or replace a non-running) instance and its START message; the caller checked running."""
     delete_instance(conn, instance_id)
     conn.execute(
-        f"INSERT INTO orch_instances ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        f"INSERT INTO orch_instances ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
         (
             instance_id,
             name,
@@ -166,6 +170,7 @@ def create_instance(
             parent.execution_id if parent else None,
             parent.seq if parent else None,
             EngineState().to_json(),
+            version,
         ),
     )
     post(conn, instance_id, MessageKind.START, visible_at=now, execution_id=execution_id)

@@ -126,7 +126,7 @@ def execution_started(
     instance_id: str,
     execution_id: str,
     parent: Mapping[str, Any] | None = None,
-    version: str = "",
+    version: str | None = None,
 ) -> HistoryEvent:
     """``ExecutionStarted``; ``parent`` is DTFx's ParentInstance (``{"OrchestrationInstance": …}``)."""
     return _event(
@@ -176,14 +176,14 @@ def task_failed(at: datetime, seq: int, reason: str, details: str | None) -> His
 
 
 def sub_orchestration_created(
-    at: datetime, seq: int, name: str, instance_id: str, input_text: str | None
+    at: datetime, seq: int, name: str, instance_id: str, input_text: str | None, version: str | None = None
 ) -> HistoryEvent:
     return _event(
         EventType.SUB_ORCHESTRATION_CREATED,
         at,
         seq,
         Name=name,
-        Version="",
+        Version=version or "",
         InstanceId=instance_id,
         Input=input_text,
     )

@@ -1,0 +1,61 @@
+"""Log entity operations that failed inside the entity function (the batch itself succeeded).
+
+Why: the Python SDK catches an operation's exception, records ``isError`` with the message as the
+result, and goes on with the batch; the extension then traces ``OperationFailed`` (hub, entity,
+request id, operation) and answers a *call* with ``exceptionType: "Error"``
+(``TaskEntityShim.ExecuteOutOfProcBatch``). A *signal*'s failure reaches nobody, so without this
+log it would vanish. By default the log names the entity, the operation, the request id and the
+type the extension reports; the message (which may carry user data) only with ``--debug-logs``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+
+from durableagent.local.entity_tables import MailboxRow
+from durableagent.local.wire.entity_batch import OperationResult
+from durableagent.logs import debug_logs
+
+log = logging.getLogger("durableagent.local.entities")
+# The SDK reports only str(exception); the extension's ResponseMessage says "Error" for all of them.
+EXCEPTION_TYPE = "Error"
+
+
+def _message(result: OperationResult) -> str:
+    if result.result is None:
+        return ""
+    try:
+        value = json.loads(result.result)
+    except ValueError:
+        return result.result
+    return value if isinstance(value, str) else result.result
+
+
+def log_failed_operations(
+    entity: str, rows: Sequence[MailboxRow], results: Sequence[OperationResult]
+) -> None:
+    for row, result in zip(rows, results, strict=False):
+        if not result.is_error:
+            continue
+        kind = "signal" if row.is_signal else "call"
+        if debug_logs():
+            log.warning(
+                "entity %s: operation %r (%s %s) failed [%s]: %s",
+                entity,
+                row.operation,
+                kind,
+                row.request_id,
+                EXCEPTION_TYPE,
+                _message(result),
+            )
+        else:
+            log.warning(
+                "entity %s: operation %r (%s %s) failed [%s]",
+                entity,
+                row.operation,
+                kind,
+                row.request_id,
+                EXCEPTION_TYPE,
+            )

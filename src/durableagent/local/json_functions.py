@@ -1,0 +1,117 @@
+"""Functions declared in ``function.json``, shaped like the decorators' ``Function`` objects.
+
+Why: the rest of the host (indexing, planning, invocation, engines) works from
+``azure.functions.decorators.function_app.Function``: ``get_function_name()``, ``get_trigger()``,
+``get_bindings()``, ``get_user_function()``. A function.json function offers the same methods, and
+each of its bindings the attributes a decorator binding has: ``name``, ``type``, ``direction``
+(the ``BindingDirection`` value), ``data_type``, and every other property under its snake_case
+name (``queueName`` -> ``queue_name``, ``taskHub`` -> ``task_hub``, ``authLevel`` -> ``auth_level``),
+so code reading a decorator binding reads a function.json binding unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from azure.functions.decorators.core import BindingDirection, DataType
+
+_DIRECTIONS = {"in": BindingDirection.IN, "out": BindingDirection.OUT, "inout": BindingDirection.INOUT}
+_DATA_TYPES = {d.name.lower(): d for d in DataType}
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+# The 1.x name of the durable client binding (the extension's OrchestrationClientAttribute derives
+# from DurableClientAttribute): the worker and the SDK treat both alike.
+_ALIASES = {"orchestrationclient": "durableClient"}
+
+
+class FunctionJsonError(ValueError):
+    """``function.json`` is not a valid function definition (the message says why)."""
+
+
+def snake_case(name: str) -> str:
+    return _CAMEL.sub("_", name).lower()
+
+
+class JsonBinding:
+    """One entry of ``function.json`` ``bindings``."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        # function.json property names are case-insensitive (the host reads them into a JObject
+        # and BindingMetadata with ignore-case lookups: "dataType" and "datatype" both occur).
+        lowered = {str(k).lower(): v for k, v in doc.items()}
+        name, btype, direction = lowered.get("name"), lowered.get("type"), lowered.get("direction")
+        if not isinstance(name, str) or not name:
+            raise FunctionJsonError("every binding needs a 'name'")
+        if not isinstance(btype, str) or not btype:
+            raise FunctionJsonError(f"binding '{name}' needs a 'type'")
+        if not isinstance(direction, str) or direction.lower() not in _DIRECTIONS:
+            raise FunctionJsonError(f"binding '{name}' needs a 'direction' of in, out or inout")
+        self.raw = dict(doc)
+        self.name = name
+        self.type = _ALIASES.get(btype.lower(), btype)
+        self._direction = _DIRECTIONS[direction.lower()]
+        data_type = lowered.get("datatype")
+        self._data_type = _DATA_TYPES.get(data_type.lower()) if isinstance(data_type, str) else None
+        for key, value in doc.items():
+            if str(key).lower() not in ("name", "type", "direction", "datatype"):
+                setattr(self, snake_case(str(key)), value)
+
+    @property
+    def direction(self) -> int:
+        return int(self._direction.value)
+
+    @property
+    def data_type(self) -> int | None:
+        return self._data_type.value if self._data_type is not None else None
+
+    @property
+    def is_trigger(self) -> bool:
+        # The host: BindingMetadata.IsTrigger is "type ends with 'trigger'" (ordinal, ignore case).
+        return self.type.lower().endswith("trigger")
+
+    def get_dict_repr(self) -> dict[str, Any]:
+        return dict(self.raw)
+
+    def __repr__(self) -> str:
+        return f"JsonBinding({self.type!r}, {self.name!r})"
+
+
+class JsonFunction:
+    """One function folder: its name (the folder's), its bindings and its entry point."""
+
+    def __init__(
+        self, name: str, bindings: Sequence[JsonBinding], user_function: Callable[..., Any], script_file: str
+    ) -> None:
+        triggers = [b for b in bindings if b.is_trigger]
+        if not triggers:
+            raise FunctionJsonError(
+                "No trigger binding specified. A function must have a trigger input binding."
+            )
+        if len(triggers) > 1:
+            raise FunctionJsonError("Multiple trigger bindings are not supported.")
+        self._name = name
+        self._bindings = list(bindings)
+        self._trigger = triggers[0]
+        self._fn = user_function
+        self.function_script_file = script_file
+
+    def get_function_name(self) -> str:
+        return self._name
+
+    def get_trigger(self) -> JsonBinding:
+        return self._trigger
+
+    def get_bindings(self) -> list[JsonBinding]:
+        return self._bindings
+
+    def get_user_function(self) -> Callable[..., Any]:
+        return self._fn
+
+    def get_raw_bindings(self) -> list[str]:
+        import json
+
+        return [json.dumps(b.get_dict_repr()) for b in self._bindings]
+
+    def __repr__(self) -> str:
+        return f"JsonFunction({self._name!r})"

@@ -1,0 +1,5 @@
+from ..shared.phrases import greeting
+
+
+def say_hello(city: str) -> str:
+    return greeting(city)
