@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from typing import Any
 
 import pytest
+from durableagent_models import RunRequest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +58,7 @@ def test_run_request_json(validator: ContractValidator) -> None:
         headers={"idempotency-key": "req-1", "x-ms-wait-for-response": "false", "prefer": "wait=5"},
         body=body,
         media_type="application/json",
+        model=RunRequest.model_validate(body, strict=True),
     )
 
 
@@ -276,12 +277,14 @@ def test_strict_json_and_limits_run_first(validator: ContractValidator) -> None:
 
 
 def test_big_free_form_objects_are_bounded_before_schema_validation(validator: ContractValidator) -> None:
-    """Pitfall: openapi-core unmarshalling walks every key of a free-form object (~22 ms for 4 KB)."""
+    """Pitfall: openapi-core unmarshalling walks every key of a free-form object (~22 ms for 4 KB).
+
+    The limits answer (413 or 400 invalid-response-schema) before any schema validation, which
+    would answer a plain 400 invalid-request. (Its cost is measured by scripts/bench_validation.py.)
+    """
     schema = {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(300)}}
-    start = time.perf_counter()
     problem = problem_of(validator, "POST", RUN, {"message": "m", "response_schema": schema}, JSON)
     assert isinstance(problem, problems.PayloadTooLarge | problems.InvalidResponseSchema)
-    assert time.perf_counter() - start < 0.05
 
 
 def test_repeated_session_ids_in_the_query_are_rejected(validator: ContractValidator) -> None:
@@ -364,17 +367,6 @@ def test_success_responses_validate(validator: ContractValidator) -> None:
     }
     response = func.HttpResponse(json.dumps(reply), status_code=200, mimetype="application/json")
     validator.validate_response(adapted("POST", RUN, {"message": "hi"}), AzureOpenAPIResponse(response))
-
-
-def test_validation_is_cheap(validator: ContractValidator) -> None:
-    request = adapted("POST", RUN, {"message": "hi", "sessionId": "s-1"}, {**JSON, "Idempotency-Key": "k-1"})
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(200):
-            validator.validate(request)
-        best = min(best, (time.perf_counter() - start) / 200)
-    assert best < 500e-6  # ~20-30 µs measured; naive openapi-core takes ~4 ms for this request
 
 
 FUZZ = settings(max_examples=300, derandomize=True, database=None, deadline=None)
