@@ -17,9 +17,10 @@ jsonschema-rs reads the schema itself, so nothing is lost in translation.
 
 What stays with openapi-core (`schema_check` returns None, so every value goes to the authority):
 schemas using `format` (openapi-core's format checker is the only judge of formats, e.g. `int32`),
-`patternProperties`, or a `pattern` outside the syntax that Python `re` (the authority's engine)
-and Rust `regex` read alike (`portable_pattern`); and any schema jsonschema-rs cannot compile
-offline (remote `$ref`s are never fetched).
+`discriminator` (OAS semantics jsonschema-rs does not know), `$schema`, `patternProperties`, or a
+`pattern` outside the syntax that Python `re` (the authority's engine) and Rust `regex` read
+alike (`portable_pattern`); and any schema jsonschema-rs cannot compile offline (remote `$ref`s
+are never fetched).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ _PORTABLE = re.compile(rf"(?:{_LITERAL}|{_ESCAPE}|{_CLASS}|\((?!\?)|\)|[|.^$]|{_
 
 # Keywords whose value maps names to subschemas: the names are data, not keywords.
 _SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "dependentSchemas"})
-_AUTHORITY_ONLY = frozenset({"format", "patternProperties"})
+# openapi-core's own readings (its format checker; `discriminator`, which changes what allOf/anyOf/
+# oneOf mean in the OAS dialect), a dialect switch, and patterns used as property names.
+_AUTHORITY_ONLY = frozenset({"format", "discriminator", "$schema", "patternProperties"})
 
 
 def portable_pattern(pattern: str) -> bool:

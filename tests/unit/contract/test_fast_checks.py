@@ -146,6 +146,8 @@ def test_values_jsonschema_rs_cannot_read_are_no_verdict() -> None:
         {"type": "integer", "format": "int32"},
         {"properties": {"a": {"format": "email"}}},
         {"patternProperties": {"^a": {}}},
+        {"oneOf": [{"type": "object"}], "discriminator": {"propertyName": "kind"}},
+        {"$schema": "http://json-schema.org/draft-04/schema#", "type": "string"},
         {"pattern": "\\d+"},
         {"pattern": "\\s"},
         {"pattern": "(?=a)"},

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from durableagent.contract import problems
 from durableagent.contract.validate import ContractValidator, ValidatedRequest
 
+from .edges import scalars as edge_scalars
 from .helpers import JSON, adapted
 
 RUN = "/api/agents/WeatherAgent/run"
@@ -318,6 +319,13 @@ CORPUS: list[tuple[str, str, Any, dict[str, str] | None]] = [
     ("POST", RUN, {"message": "hi", "nope": 1}, None),
     ("POST", RUN, {"sessionId": "s"}, None),
     ("POST", RUN, {"message": "hi", "sessionId": "abc\n"}, None),
+    ("POST", RUN, {"message": "hi", "sessionId": "run"}, None),  # the generated model accepts it
+    ("POST", RUN, {"message": "\ufeff\u3000"}, None),
+    ("POST", RUN, {"message": "\x85\u180e"}, None),
+    ("POST", RUN, "\u2028\t", {"Content-Type": "text/plain"}),
+    ("POST", RUN, {"message": "hi", "enable_tool_calls": 1}, None),
+    ("POST", RUN, {"message": "hi", "wait_for_response": None}, None),
+    ("POST", RUN, {"message": "hi", "role": "system", "response_format": {"k": 10**30}}, None),
     ("POST", RUN, b"", JSON),
     ("POST", RUN, b"<x/>", {"Content-Type": "text/xml"}),
     ("POST", RUN + "?sessionId=bad@id", {"message": "hi"}, None),
@@ -326,6 +334,9 @@ CORPUS: list[tuple[str, str, Any, dict[str, str] | None]] = [
     ("PUT", RUN, {"message": "hi"}, None),
     ("GET", CONVERSATION, None, None),
     ("GET", CONVERSATION + "?limit=5000", None, None),
+    ("GET", CONVERSATION + "?limit=1000&before=1000000000", None, None),
+    ("GET", CONVERSATION + "?before=1000000001", None, None),
+    ("GET", "/api/agents/WeatherAgent/run%0A", None, None),
     ("DELETE", CONVERSATION, None, {"If-Match": "x" * 301}),
     ("GET", TURN, None, None),
     ("GET", "/api/agents/WeatherAgent/user-123/turns/bad%20id", None, None),
@@ -370,7 +381,7 @@ def test_success_responses_validate(validator: ContractValidator) -> None:
 
 
 FUZZ = settings(max_examples=300, derandomize=True, database=None, deadline=None)
-url_text = st.text(alphabet="aZ09-_.~%/@?&=#:;+ \n\x00é\u200b", max_size=30)
+url_text = st.text(alphabet="aZ09-_.~%/@?&=#:;+ \n\x00é\u200b\ufeff\u2028\x85", max_size=30)
 
 
 @FUZZ
@@ -384,7 +395,7 @@ url_text = st.text(alphabet="aZ09-_.~%/@?&=#:;+ \n\x00é\u200b", max_size=30)
     ),
     body=st.binary(max_size=64)
     | st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8) | edge_scalars,
         lambda inner: (
             st.lists(inner) | st.dictionaries(st.sampled_from(["message", "sessionId", "role", "x"]), inner)
         ),
