@@ -7,6 +7,10 @@ own: `problems` (needed by every layer) stays cheap, while `validate` pulls in o
 * `problems`    the RFC 9457 Problem tree and its one renderer
 * `jsonbody`    strict JSON parsing (duplicates, NaN, depth, huge integers, lone surrogates)
 * `limits`      size/depth/`$ref` bounds checked before schema validation
-* `validate`    `ContractValidator`: compiled once, openapi-core validators as the authority
-* `routing`, `schemas`, `errors`, `metaschema`: its parts; `reference`: plain openapi-core (tests)
+* `validate`    `ContractValidator`: compiled once; hands routes a `ValidatedRequest` (`validated`)
+* `fast_checks` the fast accept path (jsonschema-rs, compiled once per schema of the spec)
+* `body_models` JSON bodies as their generated pydantic models (`durableagent_models`)
+* `authority`   openapi-core's validators: they decide whatever the fast path does not accept
+* `routing`, `request_body`, `refs`, `errors`, `metaschema`: its parts; `reference`: plain
+  openapi-core (tests and the benchmark)
 """

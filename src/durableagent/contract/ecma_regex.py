@@ -3,7 +3,7 @@
 Why this module exists: Python's ``\\s`` also takes ``\\x1c``-``\\x1f`` and ``\\x85`` and misses
 ``\\ufeff``, so the spec's ``pattern: "\\\\S"`` (a message must not be blank) rejected a message
 ``"\\x1f"`` that clients, Schemathesis and every ECMA-262 engine accept, and accepted ``"\\ufeff"``
-that they reject. ``contract.schemas.strict_regex`` compiles the rewritten pattern with ``re.ASCII``,
+that they reject. ``contract.authority.strict_regex`` compiles the rewritten pattern with ``re.ASCII``,
 which gives ``\\d``, ``\\w``, ``\\b`` their ECMA-262 (ASCII) meaning as well.
 """
 

@@ -27,9 +27,9 @@ from openapi_core.templating.paths.exceptions import OperationNotFound, PathErro
 from openapi_core.validation.request.exceptions import ParameterValidationError
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
+from .authority import STRICT_VALIDATORS
 from .errors import error_list, summary
 from .problems import InvalidRequest, MethodNotAllowed, NotFound, Problem, UnsupportedMediaType
-from .schemas import STRICT_VALIDATORS
 
 __all__ = ["build_openapi", "problem_from_openapi_error", "reference_validate"]
 

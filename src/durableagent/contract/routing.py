@@ -3,7 +3,8 @@
 Why this module exists: openapi-core's path finder walks the whole spec through `jsonschema_path`
 on every request, and builds deserializers for every declared parameter, present or not. Here
 each operation is compiled once: its parameters (location, required, caster, fast check,
-authoritative validator) and its request body media types.
+authoritative validator) and its request body media types (fast check, authoritative validator,
+and the generated model of a `$ref: '#/components/schemas/X'` body: `durableagent_models.X`).
 
 Matching follows openapi-core's rules so both agree on which operation a URL names: a static
 template wins, then templates with fewer variables, in spec order; a variable matches `[^/]*`
@@ -18,8 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openapi_core.validation.schemas.validators import SchemaValidator
+from pydantic import BaseModel
 
-from .schemas import Check, authoritative, compile_check, inline_refs
+from .authority import authoritative
+from .body_models import generated_model
+from .fast_checks import Check, schema_check
+from .refs import component_name, inline_refs, resolve_ref
 
 __all__ = ["HTTP_METHODS", "Body", "Operation", "Param", "Route", "compile_routes"]
 
@@ -78,6 +83,7 @@ class Body:
     is_json: bool
     fast: Check | None
     validator: SchemaValidator | None
+    model: type[BaseModel] | None = None  # the generated model of a JSON body's component schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +122,7 @@ def _compile_param(raw: Mapping[str, Any], spec: Mapping[str, Any]) -> Param:
         location=param["in"],
         required=bool(param.get("required", False)),
         cast=_CASTERS[kind],
-        fast=compile_check(schema),
+        fast=schema_check(schema),
         validator=authoritative(schema),
         key=param["name"].lower() if param["in"] == "header" else param["name"],
     )
@@ -131,22 +137,28 @@ def _compile_operation(
         param = inline_refs(raw, spec)
         merged[(param["name"], param["in"])] = raw
     params = tuple(_compile_param(raw, spec) for raw in merged.values())
-    request_body = inline_refs(raw_op.get("requestBody", {}), spec)
+    raw_body = raw_op.get("requestBody", {})
+    if isinstance(raw_body.get("$ref"), str):  # components/requestBodies, resolved without inlining
+        raw_body = resolve_ref(raw_body["$ref"], spec)
     bodies: dict[str, Body] = {}
-    for media_type, content in request_body.get("content", {}).items():
-        schema = content.get("schema")
+    for media_type, content in raw_body.get("content", {}).items():
+        raw_schema = content.get("schema")
+        schema = inline_refs(raw_schema, spec)
+        is_json = media_type.lower() == "application/json" or media_type.lower().endswith("+json")
+        name = component_name(raw_schema) if is_json else None
         bodies[media_type.lower()] = Body(
             media_type=media_type.lower(),
-            is_json=media_type.lower() == "application/json" or media_type.lower().endswith("+json"),
-            fast=compile_check(schema) if schema is not None else (lambda _: True),
+            is_json=is_json,
+            fast=schema_check(schema) if schema is not None else (lambda _: True),
             validator=authoritative(schema) if schema is not None else None,
+            model=generated_model(name, spec) if name is not None else None,
         )
     return Operation(
         operation_id=raw_op.get("operationId", f"{method} {template}"),
         method=method,
         template=template,
         params=params,
-        body_required=bool(request_body.get("required", False)),
+        body_required=bool(raw_body.get("required", False)),
         bodies=bodies,
     )
 

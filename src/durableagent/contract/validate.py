@@ -3,9 +3,13 @@
 Why this module exists: every request is checked against the contract before anything else runs,
 and failures become Problems (404/405/413/415/400). openapi-core's `validate_request` costs
 1-4 ms per call here because it re-resolves the spec and rebuilds validators each time; this
-validator compiles routes and schemas once (`routing`, `schemas`) and keeps openapi-core's own
-schema validators as the authority on every rejection. `reference_validate` runs plain
-openapi-core (with the same strictness, `reference.py`) for tests and the benchmark.
+validator compiles routes and schemas once (`routing`). Strict JSON parsing (`jsonbody`) and the
+input limits (`limits`) come first; then a value is accepted at once when its fast check
+(jsonschema-rs, `fast_checks`) and, for a JSON body, the strict parse into its generated model
+(`body_models`) both accept it. Anything else goes to openapi-core's own schema validators
+(`authority`), which decide: they reject with the error list, or accept (the model is then
+built from what they accepted). `reference_validate` runs plain openapi-core (with the same
+strictness, `reference.py`) for tests and the benchmark.
 
 Error pointers: body errors are JSON pointers into the body (`/message`); parameter errors are
 URI-fragment pointers into the request's parameters (`#/query/limit`, `#/path/agentName`,
@@ -16,21 +20,22 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from openapi_core import OpenAPI
 from openapi_core.protocols import Request, Response
-from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+from pydantic import BaseModel
 
 from . import limits as _limits
-from .errors import error_list, summary
+from .errors import summary
 from .jsonbody import parse_json
 from .problems import InvalidRequest, MethodNotAllowed, NotFound, Problem, UnsupportedMediaType
 from .reference import build_openapi, problem_from_openapi_error, reference_validate
+from .request_body import authority_errors, check_body
 from .routing import Operation, Param, Route, compile_routes
 from .spec import internal_spec, normalize_route_prefix, server_url
+from .validated import ValidatedRequest
 
 __all__ = ["ContractValidator", "HttpRequestLike", "ValidatedRequest", "problem_from_openapi_error"]
 
@@ -38,18 +43,6 @@ __all__ = ["ContractValidator", "HttpRequestLike", "ValidatedRequest", "problem_
 HttpRequestLike = Request
 """openapi-core's `Request` protocol (host_url, path, method, parameters, content_type, body);
 `durableagent.http.openapi_adapter.AzureOpenAPIRequest` provides it for `func.HttpRequest`."""
-
-
-@dataclass(frozen=True, slots=True)
-class ValidatedRequest:
-    """What a route handler needs from a request that matches the contract."""
-
-    operation_id: str
-    path: dict[str, str] = field(default_factory=dict)
-    query: dict[str, Any] = field(default_factory=dict)
-    headers: dict[str, Any] = field(default_factory=dict)  # declared header parameters, lower-case names
-    body: Any = None  # parsed JSON, or the str of a text/plain body, or None
-    media_type: str | None = None
 
 
 class ContractValidator:
@@ -77,14 +70,14 @@ class ContractValidator:
         params, errors = self._params(operation, request.parameters, path)
         if errors:
             raise InvalidRequest(summary(errors), errors=errors)
-        body, media_type = self._body(operation, request.content_type or "", request.body or b"")
+        body, media_type, model = self._body(operation, request.content_type or "", request.body or b"")
         query: dict[str, Any] = {}
         headers: dict[str, Any] = {}
         for param in operation.params:
             if param.key in params and param.location in ("query", "header"):
                 (query if param.location == "query" else headers)[param.key] = params[param.key]
         decoded = {name: value for name, value in path.items() if value is not None}
-        return ValidatedRequest(operation.operation_id, decoded, query, headers, body, media_type)
+        return ValidatedRequest(operation.operation_id, decoded, query, headers, body, media_type, model)
 
     def _route(self, method: str, url_path: str) -> tuple[Operation, dict[str, str | None]]:
         """The operation and its percent-decoded path variables (None: not UTF-8)."""
@@ -138,22 +131,23 @@ class ContractValidator:
         except ValueError:
             return [{"pointer": at, "message": f"{raw[:64]!r} is not a valid {param.name}"}]
         if param.fast is None or not param.fast(value):
-            try:
-                param.validator.validate(value)
-            except InvalidSchemaValue as exc:
-                return [{"pointer": at, "message": e["message"]} for e in error_list(exc.schema_errors)]
+            errors = authority_errors(param.validator, value)
+            if errors:
+                return [{"pointer": at, "message": e["message"]} for e in errors]
         values[param.key] = value
         return []
 
-    def _body(self, operation: Operation, content_type: str, raw: bytes) -> tuple[Any, str | None]:
+    def _body(
+        self, operation: Operation, content_type: str, raw: bytes
+    ) -> tuple[Any, str | None, BaseModel | None]:
         if not operation.bodies:
-            return None, None
+            return None, None, None
         _limits.check_body_size(raw, self.limits)
         if not raw:
             if operation.body_required:
                 missing = [{"pointer": "", "message": "a request body is required"}]
                 raise InvalidRequest("A request body is required.", errors=missing)
-            return None, None
+            return None, None, None
         media_type, _, params = content_type.partition(";")
         media_type = media_type.strip().lower()
         spec = operation.bodies.get(media_type) or next(
@@ -173,13 +167,7 @@ class ContractValidator:
         content_check = _limits.BODY_CHECKS.get(operation.operation_id)
         if content_check is not None:
             content_check(body, self.limits)
-        if spec.validator is not None and (spec.fast is None or not spec.fast(body)):
-            try:
-                spec.validator.validate(body)
-            except InvalidSchemaValue as exc:
-                errors = error_list(exc.schema_errors)
-                raise InvalidRequest(summary(errors), errors=errors) from None
-        return body, spec.media_type
+        return body, spec.media_type, check_body(spec, body)
 
     # -- reference and test helpers (never on the request path) -------------------------------
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from typing import Any
 
 import pytest
+from durableagent_models import RunRequest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from durableagent.contract import problems
 from durableagent.contract.validate import ContractValidator, ValidatedRequest
 
+from .edges import scalars as edge_scalars
 from .helpers import JSON, adapted
 
 RUN = "/api/agents/WeatherAgent/run"
@@ -58,6 +59,7 @@ def test_run_request_json(validator: ContractValidator) -> None:
         headers={"idempotency-key": "req-1", "x-ms-wait-for-response": "false", "prefer": "wait=5"},
         body=body,
         media_type="application/json",
+        model=RunRequest.model_validate(body, strict=True),
     )
 
 
@@ -276,12 +278,14 @@ def test_strict_json_and_limits_run_first(validator: ContractValidator) -> None:
 
 
 def test_big_free_form_objects_are_bounded_before_schema_validation(validator: ContractValidator) -> None:
-    """Pitfall: openapi-core unmarshalling walks every key of a free-form object (~22 ms for 4 KB)."""
+    """Pitfall: openapi-core unmarshalling walks every key of a free-form object (~22 ms for 4 KB).
+
+    The limits answer (413 or 400 invalid-response-schema) before any schema validation, which
+    would answer a plain 400 invalid-request. (Its cost is measured by scripts/bench_validation.py.)
+    """
     schema = {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(300)}}
-    start = time.perf_counter()
     problem = problem_of(validator, "POST", RUN, {"message": "m", "response_schema": schema}, JSON)
     assert isinstance(problem, problems.PayloadTooLarge | problems.InvalidResponseSchema)
-    assert time.perf_counter() - start < 0.05
 
 
 def test_repeated_session_ids_in_the_query_are_rejected(validator: ContractValidator) -> None:
@@ -315,6 +319,13 @@ CORPUS: list[tuple[str, str, Any, dict[str, str] | None]] = [
     ("POST", RUN, {"message": "hi", "nope": 1}, None),
     ("POST", RUN, {"sessionId": "s"}, None),
     ("POST", RUN, {"message": "hi", "sessionId": "abc\n"}, None),
+    ("POST", RUN, {"message": "hi", "sessionId": "run"}, None),  # the generated model accepts it
+    ("POST", RUN, {"message": "\ufeff\u3000"}, None),
+    ("POST", RUN, {"message": "\x85\u180e"}, None),
+    ("POST", RUN, "\u2028\t", {"Content-Type": "text/plain"}),
+    ("POST", RUN, {"message": "hi", "enable_tool_calls": 1}, None),
+    ("POST", RUN, {"message": "hi", "wait_for_response": None}, None),
+    ("POST", RUN, {"message": "hi", "role": "system", "response_format": {"k": 10**30}}, None),
     ("POST", RUN, b"", JSON),
     ("POST", RUN, b"<x/>", {"Content-Type": "text/xml"}),
     ("POST", RUN + "?sessionId=bad@id", {"message": "hi"}, None),
@@ -323,6 +334,9 @@ CORPUS: list[tuple[str, str, Any, dict[str, str] | None]] = [
     ("PUT", RUN, {"message": "hi"}, None),
     ("GET", CONVERSATION, None, None),
     ("GET", CONVERSATION + "?limit=5000", None, None),
+    ("GET", CONVERSATION + "?limit=1000&before=1000000000", None, None),
+    ("GET", CONVERSATION + "?before=1000000001", None, None),
+    ("GET", "/api/agents/WeatherAgent/run%0A", None, None),
     ("DELETE", CONVERSATION, None, {"If-Match": "x" * 301}),
     ("GET", TURN, None, None),
     ("GET", "/api/agents/WeatherAgent/user-123/turns/bad%20id", None, None),
@@ -366,19 +380,8 @@ def test_success_responses_validate(validator: ContractValidator) -> None:
     validator.validate_response(adapted("POST", RUN, {"message": "hi"}), AzureOpenAPIResponse(response))
 
 
-def test_validation_is_cheap(validator: ContractValidator) -> None:
-    request = adapted("POST", RUN, {"message": "hi", "sessionId": "s-1"}, {**JSON, "Idempotency-Key": "k-1"})
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(200):
-            validator.validate(request)
-        best = min(best, (time.perf_counter() - start) / 200)
-    assert best < 500e-6  # ~20-30 µs measured; naive openapi-core takes ~4 ms for this request
-
-
 FUZZ = settings(max_examples=300, derandomize=True, database=None, deadline=None)
-url_text = st.text(alphabet="aZ09-_.~%/@?&=#:;+ \n\x00é\u200b", max_size=30)
+url_text = st.text(alphabet="aZ09-_.~%/@?&=#:;+ \n\x00é\u200b\ufeff\u2028\x85", max_size=30)
 
 
 @FUZZ
@@ -392,7 +395,7 @@ url_text = st.text(alphabet="aZ09-_.~%/@?&=#:;+ \n\x00é\u200b", max_size=30)
     ),
     body=st.binary(max_size=64)
     | st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8) | edge_scalars,
         lambda inner: (
             st.lists(inner) | st.dictionaries(st.sampled_from(["message", "sessionId", "role", "x"]), inner)
         ),
