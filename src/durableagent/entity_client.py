@@ -11,9 +11,10 @@ signals, then watches committed states until one answers its request. Two implem
   under the binding's ``rpcBaseUrl`` (:func:`register_in_process`): it queues operations straight
   into its entity engine and wakes watchers at each commit, with no HTTP and no polling.
 
-Invariants: a watch is opened before the signal, so a commit that lands before the first wait is
-not missed; only committed state is ever read (never a batch a crash could take back); a signal
-that returned is durable once :meth:`EntityClient.flush` returned.
+Invariants: a watch is opened before the signal (and before any read it is compared with), so a
+commit that lands before the first wait is not missed; only committed state is ever read (never a
+batch a crash could take back); a signal that returned is durable once :meth:`EntityClient.flush`
+returned.
 """
 
 from __future__ import annotations
@@ -34,14 +35,13 @@ logger = logging.getLogger("durableagent.http")
 
 T = TypeVar("T")
 State = dict[str, Any] | None
-SAFETY_READ_S = 1.0  # a watch that saw nothing for this long re-reads (a commit raced the subscribe)
 
 
 class Watch(Protocol):
     """Committed states of one entity, as they land."""
 
-    async def next(self, timeout: float) -> tuple[bool, State]:
-        """Wait up to ``timeout`` s: ``(True, state)`` for a committed state, else ``(False, None)``."""
+    async def until(self, answer: Callable[[State], T | None], seconds: float) -> T | None:
+        """The first committed state's ``answer`` that is not None, within ``seconds`` (else None)."""
 
 
 class EntityClient(Protocol):
@@ -73,16 +73,21 @@ def _as_state(value: Any) -> State:
 
 
 class _PollingWatch:
-    """Watching through the public client: read again after a growing pause."""
+    """Watching through the public client: read again after a growing pause (0.05 s to 1 s)."""
 
     def __init__(self, client: SdkEntityClient, name: str, key: str) -> None:
         self._client, self._name, self._key = client, name, key
-        self._delay = 0.05
 
-    async def next(self, timeout: float) -> tuple[bool, State]:
-        await asyncio.sleep(min(self._delay, timeout))
-        self._delay = min(self._delay * 1.5, 1.0)
-        return True, await self._client.read(self._name, self._key)
+    async def until(self, answer: Callable[[State], T | None], seconds: float) -> T | None:
+        deadline = time.monotonic() + seconds
+        delay = 0.05
+        while (remaining := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 1.5, 1.0)
+            found = answer(await self._client.read(self._name, self._key))
+            if found is not None:
+                return found
+        return None
 
     def __enter__(self) -> _PollingWatch:
         return self
@@ -124,54 +129,28 @@ class SdkEntityClient:
         """Nothing to do: the Durable API answers a signal once it is durable."""
 
 
-async def wait_for(
-    client: EntityClient,
-    watch: Watch,
-    name: str,
-    key: str,
-    answer: Callable[[State], T | None],
-    seconds: float,
-) -> T | None:
-    """The first committed state's ``answer`` that is not None, within ``seconds`` (else None)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        got, state = await watch.next(min(remaining, SAFETY_READ_S))
-        if not got:
-            state = await client.read(name, key)
-        found = answer(state)
-        if found is not None:
-            return found
-
-
 _lock = threading.Lock()
-_in_process: dict[str, EntityClient] = {}
+IN_PROCESS: dict[str, EntityClient] = {}
+"""Clients of hosts running in this process, by the ``rpcBaseUrl`` of their bindings."""
 
 
 def register_in_process(rpc_base_url: str, client: EntityClient) -> None:
     """Serve routes whose binding names ``rpc_base_url`` with ``client`` (a host in this process)."""
     with _lock:
-        _in_process[rpc_base_url] = client
+        IN_PROCESS[rpc_base_url] = client
 
 
 def unregister_in_process(rpc_base_url: str) -> None:
     """Stop serving ``rpc_base_url`` in-process (the host stopped)."""
     with _lock:
-        _in_process.pop(rpc_base_url, None)
+        IN_PROCESS.pop(rpc_base_url, None)
 
 
 @lru_cache(maxsize=64)
-def _rpc_base_url(binding: str) -> str | None:
+def rpc_base_url(binding: str) -> str:
+    """The ``rpcBaseUrl`` of a ``durableClient`` binding JSON ("" when it has none)."""
     try:
         value = json.loads(binding).get("rpcBaseUrl")
     except (ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
-
-
-def entity_client_for(binding: str, invocation_id: str | None = None) -> EntityClient:
-    """The client for a request whose function received the ``durableClient`` binding ``binding``."""
-    local = _in_process.get(_rpc_base_url(binding) or "")
-    return local if local is not None else SdkEntityClient(binding, invocation_id)
+        return ""
+    return value if isinstance(value, str) else ""

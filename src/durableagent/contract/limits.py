@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,14 +26,7 @@ from .metaschema import META_VALIDATOR
 from .problems import InvalidResponseSchema, PayloadTooLarge
 from .regex_safety import backtracking_risk
 
-__all__ = [
-    "BODY_CHECKS",
-    "SCHEMA_FIELDS",
-    "Limits",
-    "check_body_size",
-    "check_response_schema",
-    "check_run_request",
-]
+__all__ = ["SCHEMA_FIELDS", "Limits", "check_response_schema"]
 
 SCHEMA_FIELDS = ("response_schema", "response_format")
 _REF_KEYS = ("$ref", "$dynamicRef", "$recursiveRef")
@@ -53,39 +45,6 @@ class Limits:
     max_schema_refs: int = 64
     max_pattern_chars: int = 1024
     max_json_depth: int = 32
-
-
-def check_body_size(body: bytes, limits: Limits) -> None:
-    """413 when the raw body is larger than `limits.max_body_bytes`."""
-    if len(body) > limits.max_body_bytes:
-        raise PayloadTooLarge(f"The body is larger than {limits.max_body_bytes} bytes.")
-
-
-def check_run_request(body: Any, limits: Limits) -> None:
-    """Bounds of a `runAgent` body (a parsed JSON object, or the text/plain message itself)."""
-    if isinstance(body, str):
-        _check_message(body, "", limits)
-        return
-    if not isinstance(body, dict):
-        return  # the schema check reports the wrong type
-    message = body.get("message")
-    if isinstance(message, str):
-        _check_message(message, "/message", limits)
-    for field in SCHEMA_FIELDS:
-        if field in body and body[field] is not None:
-            check_response_schema(body[field], limits, at="/" + field)
-
-
-BODY_CHECKS: dict[str, Callable[[Any, Limits], None]] = {"runAgent": check_run_request}
-"""Content checks per operationId, run on the parsed body before schema validation."""
-
-
-def _check_message(message: str, at: str, limits: Limits) -> None:
-    if len(message) > limits.max_message_chars:
-        raise PayloadTooLarge(
-            f"The message is longer than {limits.max_message_chars} characters.",
-            errors=[{"pointer": at, "message": f"longer than {limits.max_message_chars} characters"}],
-        )
 
 
 class _Issue(Exception):

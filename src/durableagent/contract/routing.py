@@ -22,9 +22,9 @@ from openapi_core.validation.schemas.validators import SchemaValidator
 from pydantic import BaseModel
 
 from .authority import authoritative
-from .body_models import generated_model
 from .fast_checks import Check, schema_check
 from .refs import component_name, inline_refs, resolve_ref
+from .request_body import generated_model
 
 __all__ = ["HTTP_METHODS", "Body", "Operation", "Param", "Route", "compile_routes"]
 
@@ -128,6 +128,10 @@ def _compile_param(raw: Mapping[str, Any], spec: Mapping[str, Any]) -> Param:
     )
 
 
+def _any(_value: Any) -> bool:
+    return True
+
+
 def _compile_operation(
     template: str, method: str, item: Mapping[str, Any], spec: Mapping[str, Any]
 ) -> Operation:
@@ -149,7 +153,7 @@ def _compile_operation(
         bodies[media_type.lower()] = Body(
             media_type=media_type.lower(),
             is_json=is_json,
-            fast=schema_check(schema) if schema is not None else (lambda _: True),
+            fast=schema_check(schema) if schema is not None else _any,
             validator=authoritative(schema) if schema is not None else None,
             model=generated_model(name, spec) if name is not None else None,
         )

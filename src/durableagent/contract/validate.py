@@ -4,9 +4,9 @@ Why this module exists: every request is checked against the contract before any
 and failures become Problems (404/405/413/415/400). openapi-core's `validate_request` costs
 1-4 ms per call here because it re-resolves the spec and rebuilds validators each time; this
 validator compiles routes and schemas once (`routing`). Strict JSON parsing (`jsonbody`) and the
-input limits (`limits`) come first; then a value is accepted at once when its fast check
+bounds (`request_body`, `limits`) come first; then a value is accepted at once when its fast check
 (jsonschema-rs, `fast_checks`) and, for a JSON body, the strict parse into its generated model
-(`body_models`) both accept it. Anything else goes to openapi-core's own schema validators
+(`request_body`) both accept it. Anything else goes to openapi-core's own schema validators
 (`authority`), which decide: they reject with the error list, or accept (the model is then
 built from what they accepted). `reference_validate` runs plain openapi-core (with the same
 strictness, `reference.py`) for tests and the benchmark.
@@ -32,7 +32,7 @@ from .errors import summary
 from .jsonbody import parse_json
 from .problems import InvalidRequest, MethodNotAllowed, NotFound, Problem, UnsupportedMediaType
 from .reference import build_openapi, problem_from_openapi_error, reference_validate
-from .request_body import authority_errors, check_body
+from .request_body import CONTENT_CHECKS, authority_errors, check_body, check_size, fast_accepts
 from .routing import Operation, Param, Route, compile_routes
 from .spec import internal_spec, normalize_route_prefix, server_url
 from .validated import ValidatedRequest
@@ -42,7 +42,7 @@ __all__ = ["ContractValidator", "HttpRequestLike", "ValidatedRequest", "problem_
 
 HttpRequestLike = Request
 """openapi-core's `Request` protocol (host_url, path, method, parameters, content_type, body);
-`durableagent.http.openapi_adapter.AzureOpenAPIRequest` provides it for `func.HttpRequest`."""
+`durableagent.http.edge.AzureOpenAPIRequest` provides it for `func.HttpRequest`."""
 
 
 class ContractValidator:
@@ -130,7 +130,7 @@ class ContractValidator:
             value = param.cast(raw)
         except ValueError:
             return [{"pointer": at, "message": f"{raw[:64]!r} is not a valid {param.name}"}]
-        if param.fast is None or not param.fast(value):
+        if not fast_accepts(param.fast, value):
             errors = authority_errors(param.validator, value)
             if errors:
                 return [{"pointer": at, "message": e["message"]} for e in errors]
@@ -142,7 +142,7 @@ class ContractValidator:
     ) -> tuple[Any, str | None, BaseModel | None]:
         if not operation.bodies:
             return None, None, None
-        _limits.check_body_size(raw, self.limits)
+        check_size(raw, self.limits)
         if not raw:
             if operation.body_required:
                 missing = [{"pointer": "", "message": "a request body is required"}]
@@ -164,7 +164,7 @@ class ContractValidator:
                 body = raw.decode("utf-8")
             except UnicodeDecodeError:
                 raise InvalidRequest("The body is not valid UTF-8.") from None
-        content_check = _limits.BODY_CHECKS.get(operation.operation_id)
+        content_check = CONTENT_CHECKS.get(operation.operation_id)
         if content_check is not None:
             content_check(body, self.limits)
         return body, spec.media_type, check_body(spec, body)

@@ -2,20 +2,19 @@
 
 Why this module exists: `ContractValidator.validate` (validate.py) hands every route one
 `ValidatedRequest`: the operation, its decoded parameters, and the body both as parsed JSON
-(`body`) and as its generated pydantic model (`model`, read with `json_body(Model)`). Routes are
-moving from `body` to `model`; `body` stays until they have.
+(`body`) and as its generated pydantic model (`model`). Routes read `model`, narrowed with
+`isinstance` (a JSON run body is a `durableagent_models.RunRequest`); `body` is the text of a
+text/plain body.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
 __all__ = ["ValidatedRequest"]
-
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +30,3 @@ class ValidatedRequest:
     # The JSON body as its generated model (`durableagent_models.RunRequest` for runAgent); None
     # for a text/plain or absent body (or a spec whose schema is not the shipped one).
     model: BaseModel | None = None
-
-    def json_body(self, model: type[M]) -> M:
-        """The JSON body as `model`; `TypeError` when the body is not (or not parsed as) that model."""
-        if not isinstance(self.model, model):
-            got = "no JSON body model" if self.model is None else type(self.model).__name__
-            raise TypeError(f"{self.operation_id}: the body is not a {model.__name__} ({got})")
-        return self.model

@@ -25,7 +25,7 @@ from durableagent.entity.legacy import legacy_conversation
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import record_of
 from durableagent.entity.view import conversation
-from durableagent.entity_client import EntityClient, State, entity_client_for, wait_for
+from durableagent.entity_client import EntityClient, State
 from durableagent.http.edge import RouteContext, json_response, serve
 
 TEMPLATE = "agents/{agentName}/{sessionId}"
@@ -45,7 +45,7 @@ def conversation_function(ctx: RouteContext) -> Callable[..., Awaitable[func.Htt
 
     async def agent_session(req: func.HttpRequest, client: str, context: func.Context) -> func.HttpResponse:
         async def dispatch(v: ValidatedRequest) -> func.HttpResponse:
-            entities = entity_client_for(client, context.invocation_id)
+            entities = ctx.entities(client, context.invocation_id)
             if v.operation_id == "resetConversation":
                 return await _reset(ctx, entities, v)
             return await _read(ctx, entities, v)
@@ -102,7 +102,7 @@ async def _reset(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest)
             return True if s is None or s.get("incarnation") != before else None
 
         await entities.signal(agent, session, "reset", None)
-        done = await wait_for(entities, watch, agent, session, gone, ctx.options.wait_timeout or 30.0)
+        done = await watch.until(gone, ctx.options.wait_timeout or 30.0)
     if done is None:
         raise UpstreamTimeout(
             "The reset is queued behind running turns and did not finish in time; it will still be applied."

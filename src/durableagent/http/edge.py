@@ -27,12 +27,14 @@ from pydantic import BaseModel
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.http import parse_cookie
 
+from durableagent import entity_client
 from durableagent.contract.limits import Limits
 from durableagent.contract.problems import AgentNotFound, InternalError, MethodNotAllowed, Problem, render
 from durableagent.contract.validate import ContractValidator, ValidatedRequest
 from durableagent.conversation.base import ConversationStore
 from durableagent.conversation.factory import StoreHolder
 from durableagent.entity.registration import AgentRegistration
+from durableagent.entity_client import EntityClient
 from durableagent.logs import log_failure
 from durableagent.options import AppOptions
 
@@ -40,6 +42,7 @@ logger = logging.getLogger("durableagent.http")
 
 Handler = Callable[[ValidatedRequest], Awaitable[func.HttpResponse]]
 _DEFAULT_HOST = "http://localhost"
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass
@@ -60,6 +63,14 @@ class RouteContext:
         if registration is None:
             raise AgentNotFound("No agent with this name is registered; see GET /health for the list.")
         return registration
+
+    def entities(self, binding: str, invocation_id: str | None) -> EntityClient:
+        """The entity client of a request whose function received the ``durableClient`` ``binding``.
+
+        A host running in this process serves it in-process; any other host through the SDK.
+        """
+        local = entity_client.IN_PROCESS.get(entity_client.rpc_base_url(binding))
+        return local if local is not None else entity_client.SdkEntityClient(binding, invocation_id)
 
     def store(self) -> ConversationStore:
         """The app's conversation store (the one its entities use)."""
@@ -113,11 +124,16 @@ class AzureOpenAPIResponse:
         self.data: bytes = response.get_body()
 
 
-@lru_cache(maxsize=8)
 def validator_for(route_prefix: str, max_body_bytes: int | None = None) -> ContractValidator:
     """One validator per route prefix and body limit (normally one per process)."""
-    limits = Limits() if max_body_bytes is None else Limits(max_body_bytes=max_body_bytes)
-    return ContractValidator(route_prefix=route_prefix, limits=limits)
+    return _validator(
+        route_prefix, DEFAULT_LIMITS.max_body_bytes if max_body_bytes is None else max_body_bytes
+    )
+
+
+@lru_cache(maxsize=8)
+def _validator(route_prefix: str, max_body_bytes: int) -> ContractValidator:
+    return ContractValidator(route_prefix=route_prefix, limits=Limits(max_body_bytes=max_body_bytes))
 
 
 def route_prefix_of(url: str, template: str) -> str:
@@ -147,9 +163,8 @@ async def serve(
     try:
         if req.method.upper() not in methods:
             raise MethodNotAllowed("This route does not support this method.", allow=methods)
-        validated = validator_for(route_prefix_of(req.url, template), max_body_bytes).validate(
-            AzureOpenAPIRequest(req)
-        )
+        limit = DEFAULT_LIMITS.max_body_bytes if max_body_bytes is None else max_body_bytes
+        validated = _validator(route_prefix_of(req.url, template), limit).validate(AzureOpenAPIRequest(req))
         operation = validated.operation_id
         response = await handler(validated)
     except Problem as problem:

@@ -4,7 +4,7 @@ Each function accepts every method and lets the contract answer 405 for the ones
 define, so an unsupported method gets the same problem on Azure and on the local host. Functions
 that reach session entities take the ``durableClient`` binding as its raw JSON (``client: str``,
 the binding the SDK's ``durable_client_input`` declares, without its per-request client object):
-``entity_client.entity_client_for`` builds the client the request needs. A route's template is its
+``RouteContext.entities`` picks the client the request needs. A route's template is its
 URL under the host's route prefix; handlers derive the prefix from it (``edge.route_prefix_of``).
 """
 

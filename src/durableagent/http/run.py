@@ -45,7 +45,7 @@ from durableagent.conversation.base import SessionRef, StoreUnavailableError
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import LedgerEntry, SessionRecord, record_of
 from durableagent.entity.turn_io import RunOperation, new_correlation_id, run_result
-from durableagent.entity_client import State, entity_client_for, wait_for
+from durableagent.entity_client import State
 from durableagent.http.edge import (
     RouteContext,
     json_response,
@@ -245,7 +245,7 @@ async def _run(
     registration = ctx.agent(v)
     agent = registration.name
     text_in = v.media_type == "text/plain"
-    request = None if text_in else RunRequest.model_validate(v.body)
+    request = v.model if isinstance(v.model, RunRequest) else None
     session = resolve_session(request, v.query) or new_session_key()
     schema: Any = None
     if request is not None:
@@ -272,7 +272,7 @@ async def _run(
     )
     text_out = text_in and "json" not in (req.headers.get("accept") or "").lower()
     instance = urlsplit(req.url).path
-    entities = entity_client_for(binding, context.invocation_id)
+    entities = ctx.entities(binding, context.invocation_id)
     with entities.watch(agent, session) as watch:
         if "idempotency-key" in v.headers or op.if_match is not None:
             state = await entities.read(agent, session)
@@ -282,7 +282,7 @@ async def _run(
             if early is not None:
                 return await answer_response(ctx, early, op.correlation_id, text_out, instance)
         await entities.signal(agent, session, "run_agent", op.to_input())
-        found = await wait_for(entities, watch, agent, session, lambda s: _answer(s, op), preference.seconds)
+        found = await watch.until(lambda s: _answer(s, op), preference.seconds)
     if found is not None:
         return await answer_response(ctx, found, op.correlation_id, text_out, instance)
     await entities.flush()

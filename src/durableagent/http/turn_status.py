@@ -16,7 +16,6 @@ from durableagent.contract.validate import ValidatedRequest
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import record_of
 from durableagent.entity.turn_io import RunOperation
-from durableagent.entity_client import entity_client_for
 from durableagent.http.edge import RouteContext, serve
 from durableagent.http.run import TURN_TEMPLATE, accepted, answer_response
 
@@ -39,7 +38,7 @@ async def _turn(
     agent = ctx.agent(v).name
     session = str(v.path["sessionId"])
     correlation_id = str(v.path["correlationId"])
-    record = record_of(await entity_client_for(binding, context.invocation_id).read(agent, session))
+    record = record_of(await ctx.entities(binding, context.invocation_id).read(agent, session))
     entry = record.entry(correlation_id) if record is not None else None
     if record is not None and entry is not None:
         return await answer_response(ctx, (entry, record), correlation_id, False, urlsplit(req.url).path)

@@ -24,10 +24,10 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from azure.functions import meta
 
@@ -44,6 +44,7 @@ from durableagent.logs import log_failure
 log = logging.getLogger("durableagent.local.entities")
 _RETRY_DELAY_S = 1.0
 Batch = tuple[list[tables.MailboxRow], tables.EntityRow | None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,19 @@ class EntityWatch:
             return True, await asyncio.wait_for(self._queue.get(), timeout)
         except asyncio.TimeoutError:
             return False, None
+
+    async def until(self, answer: Callable[[dict[str, Any] | None], T | None], seconds: float) -> T | None:
+        """The first committed state's ``answer`` that is not None, within ``seconds`` (else None).
+
+        No re-reads: every state committed while the watch is open reaches it, and a route opens
+        its watch before it reads or signals.
+        """
+        deadline = self._loop.time() + seconds
+        while (remaining := deadline - self._loop.time()) > 0:
+            got, state = await self.next(remaining)
+            if got and (found := answer(state)) is not None:
+                return found
+        return None
 
 
 class EntityEngine:
@@ -264,7 +278,8 @@ class EntityEngine:
             exists, state, write_state = current is not None, current.state if current else None, False
         else:
             results, exists, state, write_state = outcome.results, outcome.exists, outcome.state, True
-            log_failed_operations(eid, rows, results)  # operations that raised inside the batch
+            if any(r.is_error for r in results):  # operations that raised inside the batch
+                log_failed_operations(eid, rows, results)
         calls = [
             EntityCallResult(r.parent_instance, r.request_id, eid, r.operation, wire.call_response(res))
             for r, res in zip(rows, results, strict=True)

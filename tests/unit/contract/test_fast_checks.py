@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_core.validation.schemas.validators import SchemaValidator
 
-from durableagent.contract.body_models import after_authority, parse_strict
 from durableagent.contract.fast_checks import portable_pattern, schema_check
+from durableagent.contract.request_body import after_authority, fast_accepts, parse_strict
 from durableagent.contract.routing import Body, Param, compile_routes
 from durableagent.contract.spec import internal_spec
 
@@ -135,8 +135,10 @@ def test_the_generated_session_id_model_is_looser_than_the_contract() -> None:
 def test_values_jsonschema_rs_cannot_read_are_no_verdict() -> None:
     check = schema_check({"type": "string"})
     assert check is not None
-    assert check("a\ud800b") is False  # a lone surrogate: openapi-core decides
-    assert check(b"bytes") is False
+    assert fast_accepts(check, "a\ud800b") is False  # a lone surrogate: openapi-core decides
+    assert fast_accepts(check, b"bytes") is False
+    assert fast_accepts(None, "a") is False
+    assert fast_accepts(check, "a") is True
 
 
 @pytest.mark.parametrize(

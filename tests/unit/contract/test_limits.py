@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from durableagent.contract.limits import Limits, check_body_size, check_response_schema, check_run_request
+from durableagent.contract.limits import Limits, check_response_schema
 from durableagent.contract.problems import InvalidResponseSchema, PayloadTooLarge
+from durableagent.contract.request_body import check_run_body as check_run_request
+from durableagent.contract.request_body import check_size as check_body_size
 
 LIMITS = Limits()
 

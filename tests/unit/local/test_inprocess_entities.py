@@ -11,7 +11,9 @@ import azure.durable_functions as df
 import pytest
 
 from durableagent import entity_client
-from durableagent.entity_client import SdkEntityClient, entity_client_for
+from durableagent.conversation.factory import StoreHolder
+from durableagent.entity_client import SdkEntityClient
+from durableagent.http.edge import RouteContext
 from durableagent.local import entity_tables as tables
 from durableagent.local.durable_api import operation_input
 from durableagent.local.entity_engine import EntityEngine
@@ -20,10 +22,15 @@ from durableagent.local.inprocess_entities import InProcessEntities
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.store import MEMORY, Store
 from durableagent.local.wire.client_binding import client_binding_json
+from durableagent.options import AppOptions
 from tests.unit.local.test_local_entity_engine import _app_module
 
 BASE = "http://127.0.0.1:40999/tok123/durabletask/"
 pytestmark = pytest.mark.filterwarnings("ignore:azure.functions df_loads:DeprecationWarning")
+
+
+def entity_client_for(binding: str) -> Any:
+    return RouteContext({}, AppOptions(), StoreHolder()).entities(binding, None)
 
 
 def _binding(base: str = BASE) -> str:
@@ -86,16 +93,21 @@ def test_signal_read_watch_and_flush_against_the_engine(host: tuple[EntityEngine
         with local.watch("Recorder", "k2") as watch:
             await local.signal("Recorder", "k2", "put", 5)
             got, committed = await watch.next(5)
+            await local.signal("Recorder", "k2", "put", 6)
+            second = await watch.until(lambda s: s if s is not None and len(s["log"]) == 2 else None, 5)
+            assert second is not None
+            assert second["log"] == ["5", "6"]
+            assert await watch.until(lambda s: s, 0.05) is None  # nothing more committed
         await local.flush()
         read = await local.read("Recorder", "k2")
         missing = await local.read("Recorder", "nobody")
         await engine.stop(5)
-        return (got, committed), read, missing
+        return (got, committed), read, missing, second
 
-    (got, committed), read, missing = asyncio.run(go())
+    (got, committed), read, missing, second = asyncio.run(go())
     assert got
     assert committed["log"] == ["5"]  # the recorder decodes the raw input once: the SDK's json.dumps(5)
-    assert read == committed
+    assert read == second
     assert missing is None
 
 
