@@ -10,7 +10,9 @@ how long each tier took (setup + call + teardown of its tests, fixtures included
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,18 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment() -> Iterator[None]:
+    """Give every test the environment it started with back.
+
+    The local host's bootstrap sets variables for the app it imports
+    (``DURABLEAGENT_CONVERSATION_STORE``, ``DURABLEAGENT_LOCAL_HOST``, the app's settings); a test
+    that bootstraps in-process must not hand them to the hosts later tests start as subprocesses.
+    """
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)

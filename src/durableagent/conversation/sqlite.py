@@ -86,15 +86,24 @@ BUSY_TIMEOUT_MS = 30_000
 SYNCHRONOUS_MODES = ("full", "normal")
 
 
-def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> sqlite3.Connection:
-    settings = SqliteSettings(
+def _settings(busy_timeout_ms: int, synchronous: str) -> SqliteSettings:
+    return SqliteSettings(
         synchronous="normal" if synchronous == "normal" else "full",
         busy_timeout_ms=busy_timeout_ms,
         # NORMAL only shares a FULL host's file: that connection checkpoints (module docstring).
         checkpoints=synchronous != "normal",
         foreign_keys=False,
     )
-    conn = open_database(path, settings)
+
+
+def _open_fast(path: Path, busy_timeout_ms: int, synchronous: str) -> sqlite3.Connection:
+    conn = open_database(path, _settings(busy_timeout_ms, synchronous))
+    conn.execute("PRAGMA busy_timeout=0")
+    return conn
+
+
+def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> sqlite3.Connection:
+    conn = open_database(path, _settings(busy_timeout_ms, synchronous))
     try:
         migrate(conn, MIGRATIONS, VERSION_TABLE)
     except SqliteSchemaError as exc:
@@ -129,9 +138,12 @@ class SQLiteConversationStore:
         self._conn: sqlite3.Connection | None = self._guard(
             lambda: _connect(self.path, busy_timeout_ms, synchronous)
         )
-        # A second connection that never waits for a lock: tried first, on the caller's thread.
+        # A second connection that never waits for a lock: tried first, on the caller's thread. It is
+        # opened waiting as usual (the schema is the first connection's) and then stops waiting.
         self._fast_lock = threading.Lock()
-        self._fast: sqlite3.Connection | None = self._guard(lambda: _connect(self.path, 0, synchronous))
+        self._fast: sqlite3.Connection | None = self._guard(
+            lambda: _open_fast(self.path, busy_timeout_ms, synchronous)
+        )
 
     def _guard(self, work: Callable[[], T]) -> T:
         try:

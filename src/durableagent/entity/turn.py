@@ -6,10 +6,12 @@ batch interrupted by a crash is delivered again. So a turn:
 1. answers from the request ledger when the request id is already final (duplicate delivery or an
    idempotent retry): nothing runs again;
 2. checks ``If-Match`` against the session's ETag;
-3. reuses turn *n* from the transcript when a crashed attempt already wrote it (the journal), so a
-   crash between writing the transcript and committing the entity does not call the model twice;
-4. otherwise counts the attempt durably (a turn that keeps crashing the worker is recorded as
-   poisoned after ``max_attempts``), runs the agent, and writes turn *n* (idempotent upsert);
+3. reuses turn *n* from the transcript when a crashed attempt already wrote it (the journal, looked
+   up only from the second attempt on), so a crash between writing the transcript and committing the
+   entity does not call the model twice;
+4. otherwise (the attempt is counted durably first: a turn that keeps crashing the worker is
+   recorded as poisoned after ``max_attempts``) runs the agent, and writes turn *n* (idempotent
+   upsert);
 5. returns a new ``SessionRecord``; the host commits it with the batch. Nothing is mutated before
    that point, so a failure leaves the state exactly as it was (plus at most one error turn).
 
@@ -20,6 +22,7 @@ for an answer that never comes.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from typing import Any
@@ -54,7 +57,8 @@ from durableagent.entity.structured import check_structured, parse_value
 from durableagent.entity.turn_io import RunOperation, reply_text, run_result
 
 logger = logging.getLogger("durableagent.turn")
-Outcome = tuple[TurnRecord | None, Problem | None]  # (the written turn, its problem); (None, p): transient
+# (the written turn, its problem, its reply text when known); (None, problem, None): transient.
+Outcome = tuple[TurnRecord | None, Problem | None, str | None]
 
 
 def _entry(op: RunOperation, problem: Problem, *, turn: int | None = None, retryable: bool) -> LedgerEntry:
@@ -128,21 +132,32 @@ class TurnRunner:
             return self._remember(record, op, _entry(op, stale, retryable=True))
         turn = record.turns + 1
         ref = SessionRef(self.reg.name, session, record.incarnation)
-        written = await self.store.get_turn(ref, turn)
+        last = record.last_request()
+        if last is not None and not last[1].retryable:
+            # committed and final: its ledger row (attempts, "running") has served its purpose
+            await self.store.forget_request(self.reg.name, session, last[0])
+        attempts = await self.store.begin_attempt(self.reg.name, session, op.correlation_id)
+        # Only an earlier attempt of this request can have written turn n (the journal).
+        written = await self.store.get_turn(ref, turn) if attempts > 1 else None
         if written is not None and written.request_id == op.correlation_id:  # the journal: reuse it
-            outcome: Outcome = written, (from_record(written.error) if written.error is not None else None)
+            outcome: Outcome = (
+                written,
+                (from_record(written.error) if written.error is not None else None),
+                None,
+            )
             self.cache.forget(ref)
         else:
-            outcome = await self._attempt(record, ref, turn, op)
-        done, problem = outcome
+            outcome = await self._attempt(ref, turn, op, attempts)
+        done, problem, text = outcome
         if done is None:  # transient failure: nothing recorded, the request may be retried
             assert problem is not None
             return self._remember(record, op, _entry(op, problem, retryable=True))
         record.turns = turn
         if problem is not None:
             return self._remember(record, op, _entry(op, problem, turn=turn, retryable=False))
-        record.last_response = reply_text(done)
-        reply = run_result(done, session, structured=op.response_schema is not None)
+        text = reply_text(done) if text is None else text
+        record.last_response = json.dumps(done.value, ensure_ascii=False) if done.value is not None else text
+        reply = run_result(done, session, structured=op.response_schema is not None, text=text)
         return self._remember(record, op, LedgerEntry(op.fingerprint, 200, turn=turn, reply=reply))
 
     @staticmethod
@@ -152,21 +167,16 @@ class TurnRunner:
         record.remember(op.correlation_id, entry)
         return record, entry
 
-    async def _attempt(self, record: SessionRecord, ref: SessionRef, turn: int, op: RunOperation) -> Outcome:
+    async def _attempt(self, ref: SessionRef, turn: int, op: RunOperation, attempts: int) -> Outcome:
         started = utc_now()
         user = Message(role=op.role, contents=[op.message])
-        last = record.last_request()
-        if last is not None and not last[1].retryable:
-            # committed and final: its ledger row (attempts, "running") has served its purpose
-            await self.store.forget_request(self.reg.name, ref.session, last[0])
-        attempts = await self.store.begin_attempt(self.reg.name, ref.session, op.correlation_id)
         if attempts > self.reg.max_attempts:
             logger.error(
                 "turn %s of %s poisoned after %d attempts", op.correlation_id, self.reg.name, attempts - 1
             )
             poisoned = TurnPoisoned("This turn failed repeatedly while running and was abandoned.")
-            return await self._write(ref, op, turn, user, started, problem=poisoned), poisoned
-        history = await self.cache.history(self.store, ref, record.turns)
+            return await self._write(ref, op, turn, user, started, problem=poisoned), poisoned, None
+        history = await self.cache.history(self.store, ref, turn - 1)
         options: dict[str, Any] = {}
         if not op.enable_tool_calls:
             options["tool_choice"] = "none"
@@ -188,8 +198,8 @@ class TurnRunner:
             )
             if is_retryable(problem):  # the attempt ended without a crash: it does not count toward poisoning
                 await self.store.forget_request(self.reg.name, ref.session, op.correlation_id)
-                return None, problem
-            return await self._write(ref, op, turn, user, started, problem=problem), problem
+                return None, problem, None
+            return await self._write(ref, op, turn, user, started, problem=problem), problem, None
         if _faults.ARMED:
             _faults.crash_point("turn.after_model")
         value, invalid = None, None
@@ -198,7 +208,7 @@ class TurnRunner:
         reply = result.response.to_dict()
         new_messages = result.new_messages if invalid is None else []
         written = await self._write(ref, op, turn, user, started, reply, value, invalid, new_messages)
-        return written, invalid
+        return written, invalid, result.response.text
 
     async def _write(
         self,

@@ -104,12 +104,15 @@ def reply_text(record: TurnRecord) -> str:
     return AgentResponse.from_dict(record.reply).text
 
 
-def run_result(record: TurnRecord, session: str, *, structured: bool) -> RunResult:
-    """The 200 body of ``POST /agents/{name}/run`` for a successful turn (seed shape + aliases)."""
+def run_result(record: TurnRecord, session: str, *, structured: bool, text: str | None = None) -> RunResult:
+    """The 200 body of ``POST /agents/{name}/run`` for a successful turn (seed shape + aliases).
+
+    ``text`` is :func:`reply_text` of the record when the caller has it already.
+    """
     session_id = SessionId(session)
     correlation_id = CorrelationId(record.request_id)
     return RunResult(
-        response=record.value if structured else reply_text(record),
+        response=record.value if structured else (text if text is not None else reply_text(record)),
         message=text_of(record.user),
         sessionId=session_id,
         status="success",

@@ -241,7 +241,9 @@ class EntityEngine:
                 self._dirty.discard(eid)
                 try:
                     rows, current = (
-                        batch if batch is not None else await self.store.read(lambda c: self._load(c, eid))
+                        batch
+                        if batch is not None
+                        else await self.store.read(lambda c: self._load(c, eid), inline=True)
                     )
                     batch = None
                     if not rows:

@@ -53,7 +53,7 @@ class InProcessEntities:
     async def read(self, name: str, key: str) -> dict[str, Any] | None:
         """The entity's committed state."""
         eid = tables.entity_id(name, key)
-        row = await self._store.read(lambda c: tables.read_entity(c, eid))
+        row = await self._store.read(lambda c: tables.read_entity(c, eid), inline=True)
         if row is None or row.state is None:
             return None
         state = json.loads(row.state)

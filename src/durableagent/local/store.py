@@ -9,12 +9,16 @@ migrations are the shared ``durableagent.sqlite_toolkit``:
   ``foreign_keys=ON``, ``BEGIN IMMEDIATE`` for every write, ``PRAGMA quick_check`` at open;
 * an exclusive ``fcntl`` lock on ``<store>.lock`` for the host's life, so a second host on the same
   store fails fast instead of racing the first one; file mode 0600 (the store holds keys);
-* all SQL runs on one dedicated thread that owns the connection: callers ``await`` it, so a
-  commit's fsync never stalls the event loop, and writes are naturally serialized.
+* SQL runs on one dedicated thread: callers ``await`` it, so a commit's fsync never stalls the
+  event loop, and writes are serialized (one lock around every use of a connection).
 
 A write may skip its own fsync (``durable=False``) when the host will make it durable before it
 acknowledges anything that depends on it: the next FULL commit of the file, or :meth:`Store.sync`,
-flushes every earlier frame of the WAL (SQLite's WAL is one file, appended in commit order).
+flushes every earlier frame of the WAL (SQLite's WAL is one file, appended in commit order). Such a
+write, and a read that asks for it (``inline=True``), first try on the caller's thread with a
+second connection that never waits (``busy_timeout=0``, NORMAL): microseconds, where the trip to
+the store thread and back costs more; when the store or the file is busy they take that trip
+(and a write then commits FULL).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from durableagent.sqlite_toolkit import (
     MEMORY,
     SqliteSchemaError,
     SqliteSettings,
+    is_busy,
     migrate,
     open_database,
     packaged_migrations,
@@ -93,8 +98,9 @@ class Store:
         self.path: Path | None = None if self.location == MEMORY else Path(self.location)
         self._lock_fd: int | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._conn: sqlite3.Connection | None = None  # synchronous=FULL: every durable write, every read
-        self._normal: sqlite3.Connection | None = None  # synchronous=NORMAL: writes that skip their fsync
+        self._conn: sqlite3.Connection | None = None  # synchronous=FULL, on the store thread
+        self._normal: sqlite3.Connection | None = None  # NORMAL, busy_timeout=0: inline reads and writes
+        self._lock = threading.Lock()  # held by every use of a connection
         self._thread: threading.Thread | None = None
         try:
             if self.path is not None:
@@ -120,8 +126,13 @@ class Store:
         if self.path is not None:
             os.chmod(self.path, 0o600)
         migrate(conn, packaged_migrations(MIGRATIONS_PACKAGE), VERSION_TABLE)
-        # A second connection of the same file (the same database for :memory:), for durable=False.
-        self._normal = conn if self.path is None else open_database(self.location, NORMAL_SETTINGS)
+        # A second connection of the same file (the same database for :memory:), for inline work:
+        # opened waiting as usual, then it never waits (a busy file sends the work to this thread).
+        if self.path is None:
+            self._normal = conn
+        else:
+            self._normal = open_database(self.location, NORMAL_SETTINGS)
+            self._normal.execute("PRAGMA busy_timeout=0")
 
     def _close_conn(self) -> None:
         for conn in {id(c): c for c in (self._normal, self._conn) if c is not None}.values():
@@ -145,37 +156,59 @@ class Store:
         return self._conn
 
     def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        return fn(self._conn_or_fail())
+        with self._lock:
+            return fn(self._conn_or_fail())
 
-    def _write(
-        self, fn: Callable[[sqlite3.Connection], R], durable: bool, after_commit: Callable[[], None] | None
-    ) -> R:
-        conn = self._conn_or_fail() if durable else self._normal
-        if conn is None:
-            raise StoreError("store is closed")
-        result = transaction(conn, fn)
+    def _write(self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None) -> R:
+        with self._lock:
+            result = transaction(self._conn_or_fail(), fn)
         if after_commit is not None:
             after_commit()
         return result
+
+    def _inline(self, fn: Callable[[sqlite3.Connection], R], *, write: bool) -> tuple[bool, R | None]:
+        """Run ``fn`` on this thread if nothing else holds the store; ``(False, None)`` when busy."""
+        if not self._lock.acquire(blocking=False):
+            return False, None
+        try:
+            conn = self._normal
+            if conn is None:
+                raise StoreError("store is closed")
+            try:
+                return True, transaction(conn, fn) if write else fn(conn)
+            except sqlite3.OperationalError as exc:
+                if is_busy(exc):  # another connection of the file (the conversation store) writes
+                    return False, None
+                raise
+        finally:
+            self._lock.release()
 
     def _sync(self) -> None:
         """Flush the WAL to disk: every commit made so far becomes durable."""
         if self.path is None:
             return
         wal = self.path.with_name(self.path.name + "-wal")
-        try:
-            fd = os.open(wal, os.O_RDONLY)
-        except FileNotFoundError:  # checkpointed and removed: everything is in the main file
-            return
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with self._lock:
+            try:
+                fd = os.open(wal, os.O_RDONLY)
+            except FileNotFoundError:  # checkpointed and removed: everything is in the main file
+                return
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     # -- the API --------------------------------------------------------------------------------
 
-    async def read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        """Run ``fn(conn)`` on the store thread (no transaction: one statement is atomic)."""
+    async def read(self, fn: Callable[[sqlite3.Connection], R], *, inline: bool = False) -> R:
+        """Run ``fn(conn)`` on the store thread (no transaction: one statement is atomic).
+
+        ``inline``: try on the caller's thread first (short reads on the event loop).
+        """
+        if inline:
+            done, result = self._inline(fn, write=False)
+            if done:
+                return result  # type: ignore[return-value]
         return await asyncio.wrap_future(self._executor.submit(self._read, fn))
 
     async def write(
@@ -185,13 +218,20 @@ class Store:
         durable: bool = True,
         after_commit: Callable[[], None] | None = None,
     ) -> R:
-        """Run ``fn(conn)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT`` on the store thread.
+        """Run ``fn(conn)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT``.
 
-        Returns after COMMIT; with ``durable`` (the default) the commit is on disk. An exception
-        rolls the transaction back and propagates. ``after_commit`` runs on the store thread right
-        after COMMIT returned (the bench's timestamps).
+        Returns after COMMIT; with ``durable`` (the default) the commit is on disk, made on the store
+        thread. ``durable=False`` tries on the caller's thread first, without the fsync (module
+        docstring). An exception rolls the transaction back and propagates. ``after_commit`` runs
+        right after COMMIT returned (the bench's timestamps).
         """
-        return await asyncio.wrap_future(self._executor.submit(self._write, fn, durable, after_commit))
+        if not durable:
+            done, result = self._inline(fn, write=True)
+            if done:
+                if after_commit is not None:
+                    after_commit()
+                return result  # type: ignore[return-value]
+        return await asyncio.wrap_future(self._executor.submit(self._write, fn, after_commit))
 
     async def sync(self) -> None:
         """Make every earlier (``durable=False``) commit durable."""
@@ -205,7 +245,7 @@ class Store:
     def write_sync(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Blocking :meth:`write` for code outside the event loop (never from the store thread)."""
         self._not_on_store_thread()
-        return self._executor.submit(self._write, fn, True, None).result()
+        return self._executor.submit(self._write, fn, None).result()
 
     def _not_on_store_thread(self) -> None:
         if threading.current_thread() is self._thread:
