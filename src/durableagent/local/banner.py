@@ -43,6 +43,11 @@ def render(ctx: HostContext, *, require_keys: bool) -> str:
                 skipped.append(f"{line} (no {trigger.replace('Trigger', '')} engine installed)")
     if index.entities or index.orchestrators or index.activities:
         lines.append("")
+    for listener in index.listeners:
+        if listener.trigger_type not in ctx.served_triggers:
+            skipped.append(f"\t{listener.name}: {listener.trigger_type} (no engine for it installed)")
+    for extension_lines in ctx.banner_lines:
+        lines.extend(extension_lines())
     if skipped:
         lines.append("Not run by the local host:")
         lines.extend(skipped)

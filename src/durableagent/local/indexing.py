@@ -23,7 +23,13 @@ ENTITY_TRIGGER = "entityTrigger"
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
 DURABLE_CLIENT = "durableClient"
-_PROVIDED_INPUTS = {HTTP_TRIGGER, ENTITY_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER, DURABLE_CLIENT}
+# Run by listeners of durableagent.local.triggers (when installed).
+TIMER_TRIGGER = "timerTrigger"
+QUEUE_TRIGGER = "queueTrigger"
+BLOB_TRIGGER = "blobTrigger"
+LISTENER_TRIGGERS = (TIMER_TRIGGER, QUEUE_TRIGGER, BLOB_TRIGGER)
+_PROVIDED_INPUTS = {HTTP_TRIGGER, ENTITY_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER, DURABLE_CLIENT,
+                    *LISTENER_TRIGGERS}  # fmt: skip
 
 
 class IndexingError(RuntimeError):
@@ -50,6 +56,15 @@ class DurableFunction:
 
 
 @dataclass(frozen=True)
+class ListenerFunction:
+    """A timer, queue or blob triggered function (a listener of ``local/triggers`` runs it)."""
+
+    name: str
+    trigger_type: str
+    function: Any
+
+
+@dataclass(frozen=True)
 class SkippedFunction:
     name: str
     trigger_type: str
@@ -65,6 +80,7 @@ class AppIndex:
     entities: dict[str, DurableFunction] = field(default_factory=dict)  # key: lower-cased entity name
     orchestrators: dict[str, DurableFunction] = field(default_factory=dict)  # key: lower-cased name
     activities: dict[str, DurableFunction] = field(default_factory=dict)  # key: lower-cased name
+    listeners: list[ListenerFunction] = field(default_factory=list)
     skipped: list[SkippedFunction] = field(default_factory=list)
     missing_inputs: list[tuple[str, str, str]] = field(default_factory=list)  # (function, binding, type)
 
@@ -147,6 +163,8 @@ def index_app(module: ModuleType) -> AppIndex:
         elif ttype == ACTIVITY_TRIGGER:
             durable = getattr(trigger, "activity", None) or name
             index.activities[durable.lower()] = DurableFunction(name, durable, ttype, fn)
+        elif ttype in LISTENER_TRIGGERS:
+            index.listeners.append(ListenerFunction(name, ttype, fn))
         else:
             index.skipped.append(SkippedFunction(name, ttype))
             continue

@@ -1,0 +1,59 @@
+"""Invoke a listener-triggered function (timer, queue, blob) the way the host does for any trigger.
+
+Why: every listener hands the function its trigger datum plus the trigger metadata (the binding data
+the worker decodes ``QueueMessage``/``InputStream`` properties from), and any ``durableClient`` binding
+of the function gets this host's client binding, so a timer or queue function can start orchestrations
+as on Azure. Input and output bindings are resolved inside the invoker (``storage_bindings``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from azure.functions import meta
+
+from durableagent.local.indexing import DURABLE_CLIENT
+
+if TYPE_CHECKING:
+    from durableagent.local.host_context import HostContext
+
+log = logging.getLogger("durableagent.local.triggers")
+
+
+def binding_props(binding: Any) -> dict[str, Any]:
+    """A binding's ``function.json`` properties (camelCase), from a decorator binding or a plain dict."""
+    if isinstance(binding, Mapping):
+        return dict(binding)
+    to_dict = getattr(binding, "get_dict_repr", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    return dict(vars(binding))
+
+
+def flag(value: Any, default: bool) -> bool:
+    """A boolean binding property (``true``/``"true"``), or the default when it is not set."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value)
+
+
+async def invoke_triggered(
+    ctx: HostContext,
+    function: Any,
+    trigger: meta.Datum,
+    trigger_metadata: Mapping[str, meta.Datum] | None = None,
+) -> None:
+    """Invoke ``function`` with its trigger datum; exceptions from the function propagate."""
+    inputs = {function.get_trigger().name: trigger}
+    for binding in function.get_bindings():
+        if str(binding.type) == DURABLE_CLIENT:
+            props = binding_props(binding)
+            inputs[binding.name] = meta.Datum(
+                ctx.client_binding_json(props.get("taskHub"), props.get("connectionName")), "string"
+            )
+    plan = ctx.plans[function.get_function_name()]
+    await ctx.invoker.invoke(plan, inputs, trigger_metadata=trigger_metadata)
