@@ -17,11 +17,19 @@ if TYPE_CHECKING:
     from durableagent.local.invoke import FunctionPlan
 
 
-class BindingHook(Protocol):
-    async def inputs(
-        self, plan: FunctionPlan, inputs: Mapping[str, meta.Datum], trigger_metadata: Mapping[str, meta.Datum]
-    ) -> Mapping[str, meta.Datum]:
-        """The inputs with the function's host-resolved input bindings added."""
+class BoundCall(Protocol):
+    """One invocation's host-resolved bindings."""
 
-    async def outputs(self, plan: FunctionPlan, outs: Mapping[str, Any], result: Any) -> None:
-        """Write the function's output bindings (``outs`` by parameter name, ``result`` its return value)."""
+    @property
+    def inputs(self) -> Mapping[str, meta.Datum]:
+        """The invocation's inputs with its input bindings (blob contents, table entities) added."""
+
+    async def write_outputs(self, outs: Mapping[str, Any], result: Any) -> None:
+        """Write the output bindings (``outs`` by parameter name, ``result`` the return value)."""
+
+
+class BindingHook(Protocol):
+    async def prepare(
+        self, plan: FunctionPlan, inputs: Mapping[str, meta.Datum], trigger_metadata: Mapping[str, meta.Datum]
+    ) -> BoundCall | None:
+        """The call's bindings, or None when the function has none that the hook resolves."""

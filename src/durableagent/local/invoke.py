@@ -146,8 +146,9 @@ class Invoker:
         """
         inv_id = invocation_id or new_invocation_id()
         metadata = trigger_metadata or {}
-        if self.bindings is not None:
-            inputs = await self.bindings.inputs(plan, inputs, metadata)
+        bound = None if self.bindings is None else await self.bindings.prepare(plan, inputs, metadata)
+        if bound is not None:
+            inputs = bound.inputs
         kwargs: dict[str, Any] = {}
         for item in plan.inputs:
             datum = inputs.get(item.binding)
@@ -173,8 +174,8 @@ class Invoker:
             result = await loop.run_in_executor(
                 self.executor, functools.partial(_call_sync, plan.fn, kwargs, ctx)
             )
-        if self.bindings is not None:
-            await self.bindings.outputs(plan, {param: out.get() for param, out in outs.items()}, result)
+        if bound is not None:
+            await bound.write_outputs({param: out.get() for param, out in outs.items()}, result)
         if plan.return_converter is not None:
             return typing.cast(
                 meta.Datum, plan.return_converter.encode(result, expected_type=plan.return_type)
