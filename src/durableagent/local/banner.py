@@ -1,7 +1,8 @@
 """The startup listing, in the spirit of ``func start``: every function, its URL, and what is skipped.
 
-Why: a developer should see at a glance which URLs exist and which triggers the local host will
-not run (queue, blob, timer, MCP, ...) instead of discovering it by a silent no-op.
+Why: a developer should see at a glance which URLs exist, what the timer, queue and blob listeners
+run (extensions add their lines through ``HostContext.banner_lines``), and which triggers the local
+host will not run (MCP, Service Bus, ...) instead of discovering it by a silent no-op.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ import json
 import os
 from datetime import datetime, timezone
 
+import azure.durable_functions as df
 import azure.functions as func
 
-app = func.FunctionApp()
+app = df.DFApp()
 
 
 def _record(setting: str, timer: func.TimerRequest) -> None:
@@ -46,3 +47,21 @@ def startup(timer: func.TimerRequest) -> None:
 @app.timer_trigger(arg_name="timer", schedule="00:00:01")
 def timespan(timer: func.TimerRequest) -> None:
     _record("TIMESPAN_LOG", timer)
+
+
+# A timer that starts an orchestration through its durableClient binding, as timer-driven Durable
+# apps do (the instance id comes from an app setting so the test can look it up).
+@app.timer_trigger(arg_name="timer", schedule="0 0 0 1 1 *", run_on_startup=True, use_monitor=False)
+@app.durable_client_input(client_name="client")
+async def kick_off(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    await client.start_new("greet", instance_id=os.environ["KICKOFF_ID"], client_input="from a timer")
+
+
+@app.orchestration_trigger(context_name="context")
+def greet(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
+    return (yield context.call_activity("shout", context.get_input()))
+
+
+@app.activity_trigger(input_name="text")
+def shout(text: str) -> str:
+    return text.upper()

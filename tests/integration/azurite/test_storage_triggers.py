@@ -7,6 +7,7 @@ are base64, as the Functions queue extension reads and writes them by default.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 from azurite_launcher import AzuriteStorage
@@ -39,10 +41,8 @@ class Storage:
 
     def send(self, queue: str, text: str) -> None:
         client = self.queue(queue)
-        try:
+        with contextlib.suppress(ResourceExistsError):
             client.create_queue()
-        except Exception:  # noqa: S110 - exists already
-            pass
         client.send_message(text)
 
     def take(self, queue: str) -> list[str]:
@@ -50,7 +50,7 @@ class Storage:
         client = self.queue(queue)
         try:
             messages = list(client.receive_messages(max_messages=32, visibility_timeout=30))
-        except Exception:  # noqa: BLE001 - the queue does not exist yet
+        except ResourceNotFoundError:  # the queue does not exist yet
             return []
         for m in messages:
             client.delete_message(m)
@@ -59,14 +59,12 @@ class Storage:
     def blob(self, container: str, name: str) -> bytes | None:
         try:
             return self.blobs.get_blob_client(container, name).download_blob().readall()
-        except Exception:  # noqa: BLE001 - not there (yet)
+        except ResourceNotFoundError:  # not there (yet)
             return None
 
     def upload(self, container: str, name: str, data: bytes) -> None:
-        try:
+        with contextlib.suppress(ResourceExistsError):
             self.blobs.create_container(container)
-        except Exception:  # noqa: S110 - exists already
-            pass
         self.blobs.get_blob_client(container, name).upload_blob(data, overwrite=True)
 
 

@@ -11,6 +11,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 
 from durableagent.testing.host import LocalHost
@@ -45,7 +46,7 @@ def logs(tmp_path: Path) -> dict[str, Path]:
 
 def _host(tmp_path: Path, logs: dict[str, Path]) -> LocalHost:
     env = {name: str(path) for name, path in logs.items()}
-    env.update(MONITORED_SCHEDULE=_monitored_schedule(), WEBSITE_TIME_ZONE="UTC")
+    env.update(MONITORED_SCHEDULE=_monitored_schedule(), WEBSITE_TIME_ZONE="UTC", KICKOFF_ID="kicked-off")
     return LocalHost(TIMER_APP, store=tmp_path / "store.sqlite", env=env)
 
 
@@ -111,3 +112,19 @@ def test_restart_after_missed_occurrences_fires_once_past_due(tmp_path: Path, lo
     follow = after[1]["schedule_status"]
     assert isinstance(follow, dict)
     assert datetime.fromisoformat(follow["Last"]) >= restarted_at
+
+
+def test_timer_starts_an_orchestration_through_its_durable_client(
+    tmp_path: Path, logs: dict[str, Path]
+) -> None:
+    with _host(tmp_path, logs) as host, httpx.Client(base_url=host.base_url) as http:
+        url = f"/runtime/webhooks/durabletask/instances/kicked-off?code={host.system_key}"
+
+        def completed() -> dict[str, object] | None:
+            resp = http.get(url)
+            doc = resp.json() if resp.status_code in (200, 202) else {}
+            return doc if doc.get("runtimeStatus") == "Completed" else None
+
+        doc = wait_for(completed)
+    assert doc["output"] == "FROM A TIMER"
+    assert doc["name"] == "greet"
