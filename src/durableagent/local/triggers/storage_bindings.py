@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import typing
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -70,6 +70,15 @@ class StorageBindings:
         self.engine = engine
         self.by_function: dict[str, list[Any]] = {}
         self.hints: dict[str, dict[str, Any]] = {}
+        self.created: set[tuple[str, str, str]] = set()  # (connection, kind, name) known to exist
+
+    async def ensure(self, conn: str, kind: str, name: str, create: Callable[[], Awaitable[Any]]) -> None:
+        """Create an output's queue, container or table once per host run (it may already exist)."""
+        key = (conn, kind, name)
+        if key not in self.created:
+            with contextlib.suppress(ResourceExistsError):
+                await create()
+            self.created.add(key)
 
     def add(self, function: Any) -> None:
         name = function.get_function_name()
@@ -147,23 +156,22 @@ class BoundStorageCall:
         if kind == "table":
             table = account.tables().get_table_client(resolve(str(props.get("tableName", "")), self.data))
             entities = table_json.entities(value, props, lambda t: resolve(t, self.data))
-            with contextlib.suppress(ResourceExistsError):
-                await table.create_table()
+            await self.owner.ensure(account.conn, kind, table.table_name, table.create_table)
             for entity in entities:
                 await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
             return
         datum = _REGISTRY.get(kind).encode(value, expected_type=None)
         if kind == "blob":
             container, _, name = resolve(str(props.get("path", "")), self.data).partition("/")
-            with contextlib.suppress(ResourceExistsError):
-                await account.blobs().create_container(container)
+            await self.owner.ensure(
+                account.conn, kind, container, lambda: account.blobs().create_container(container)
+            )
             await account.blobs().get_blob_client(container, name).upload_blob(datum.value, overwrite=True)
             engine.blob_written(account, container)
             return
         queue_name = resolve(str(props.get("queueName", "")), self.data).lower()
         queue = account.queues().get_queue_client(queue_name)
-        with contextlib.suppress(ResourceExistsError):
-            await queue.create_queue()
+        await self.owner.ensure(account.conn, kind, queue_name, queue.create_queue)
         for body in _queue_bodies(datum):
             await queue.send_message(encode_body(body, engine.queue_options))
         engine.message_added(account, queue_name)
