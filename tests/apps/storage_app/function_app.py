@@ -78,3 +78,9 @@ def read_processed(req: func.HttpRequest, content: str) -> func.HttpResponse:
     if content is None:
         return func.HttpResponse(status_code=404)
     return func.HttpResponse(content)
+
+
+@app.blob_trigger(arg_name="blob", path="broken-uploads/{name}", connection=STORAGE)
+def always_fails(blob: func.InputStream) -> None:
+    _attempt("always_fails", name=blob.name)
+    raise RuntimeError("cannot process this blob")

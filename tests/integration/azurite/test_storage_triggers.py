@@ -149,6 +149,19 @@ def test_blob_trigger_to_blob_output_fires_once_per_version(
     assert wait_for(lambda: storage.blob("processed", "second.txt") == b"CHANGED")
 
 
+def test_failing_blob_goes_to_the_blob_poison_queue(
+    host: LocalHost, storage: Storage, attempts_log: Path
+) -> None:
+    storage.upload("broken-uploads", "bad.bin", b"x")
+    poisoned = wait_for(lambda: storage.take("webjobs-blobtrigger-poison"), timeout=60)
+    message = json.loads(poisoned[0])
+    assert {k: message[k] for k in ("Type", "FunctionId", "ContainerName", "BlobName")} == {
+        "Type": "BlobTrigger", "FunctionId": "Host.Functions.always_fails",
+        "ContainerName": "broken-uploads", "BlobName": "bad.bin",
+    }  # fmt: skip
+    assert len(_attempts(attempts_log, "always_fails")) == 3  # maxDequeueCount, then receipted
+
+
 def test_blob_input_over_http(host: LocalHost, storage: Storage) -> None:
     storage.upload("processed", "direct.txt", b"direct content")
     with httpx.Client(base_url=host.base_url) as http:
