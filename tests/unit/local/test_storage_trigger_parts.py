@@ -13,6 +13,7 @@ from azure.functions import meta
 from durableagent.local.triggers import queue_options, table_json
 from durableagent.local.triggers.binding_expressions import BindingExpressionError, binding_data, resolve
 from durableagent.local.triggers.blob_listener import BlobPathError, compile_path
+from durableagent.local.triggers.invocation import binding_props
 from durableagent.local.triggers.queue_listener import Backoff, poison_queue_name
 from durableagent.local.triggers.storage_account import (
     StorageSettingError,
@@ -120,3 +121,11 @@ def test_table_output_entities() -> None:
     assert [e["RowKey"] for e in many] == ["1", "2"]
     with pytest.raises(table_json.TableBindingError, match="RowKey"):
         table_json.entities('{"PartitionKey": "a"}', {}, str)
+
+
+def test_binding_properties_are_case_insensitive() -> None:
+    props = binding_props({"type": "queueTrigger", "queuename": "orders", "Connection": "Store"})
+    assert props.get("queueName") == "orders"
+    assert props["connection"] == "Store"
+    assert "QUEUENAME" in props
+    assert props.get("path") is None

@@ -22,14 +22,30 @@ if TYPE_CHECKING:
 log = logging.getLogger("durableagent.local.triggers")
 
 
-def binding_props(binding: Any) -> dict[str, Any]:
-    """A binding's ``function.json`` properties (camelCase), from a decorator binding or a plain dict."""
+class Props(dict[str, Any]):
+    """Binding properties looked up case-insensitively (``function.json`` names are, for the host)."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        super().__init__((str(k).lower(), v) for k, v in doc.items())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> Any:
+        return super().__getitem__(key.lower())
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and super().__contains__(key.lower())
+
+
+def binding_props(binding: Any) -> Props:
+    """A binding's ``function.json`` properties (from a decorator binding, a function.json one, a dict)."""
     if isinstance(binding, Mapping):
-        return dict(binding)
+        return Props(binding)
     to_dict = getattr(binding, "get_dict_repr", None)
     if callable(to_dict):
-        return dict(to_dict())
-    return dict(vars(binding))
+        return Props(to_dict())
+    return Props(vars(binding))
 
 
 def flag(value: Any, default: bool) -> bool:

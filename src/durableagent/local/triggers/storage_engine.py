@@ -70,11 +70,9 @@ class StorageEngine:
                 self.bindings.add(fn)
         self.ctx.invoker.bindings = self.bindings
         served = {(fn.get_function_name(), b.name) for fn in users for b in storage_bindings(fn)}
-        self.ctx.index.missing_inputs[:] = [
-            m
-            for m in self.ctx.index.missing_inputs
-            if not (m[2] in STORAGE_INPUTS and (m[0], m[1]) in served)
-        ]
+        missing = getattr(self.ctx.index, "missing_inputs", None)  # inputs the banner warns are None
+        if missing is not None:
+            missing[:] = [m for m in missing if not (m[2] in STORAGE_INPUTS and (m[0], m[1]) in served)]
         self.ctx.served_triggers.update({QUEUE_TRIGGER, BLOB_TRIGGER})
         self.ctx.on_start.append(self.start)
         self.ctx.on_stop.append(self.stop)
