@@ -23,13 +23,7 @@ ENTITY_TRIGGER = "entityTrigger"
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
 DURABLE_CLIENT = "durableClient"
-# Run by listeners of durableagent.local.triggers (when installed).
-TIMER_TRIGGER = "timerTrigger"
-QUEUE_TRIGGER = "queueTrigger"
-BLOB_TRIGGER = "blobTrigger"
-LISTENER_TRIGGERS = (TIMER_TRIGGER, QUEUE_TRIGGER, BLOB_TRIGGER)
-_PROVIDED_INPUTS = {HTTP_TRIGGER, ENTITY_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER, DURABLE_CLIENT,
-                    *LISTENER_TRIGGERS}  # fmt: skip
+_PROVIDED_INPUTS = {HTTP_TRIGGER, ENTITY_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER, DURABLE_CLIENT}
 
 
 class IndexingError(RuntimeError):
@@ -53,6 +47,13 @@ class DurableFunction:
     durable_name: str
     trigger_type: str
     function: Any
+
+
+# Run by listeners of durableagent.local.triggers (when installed).
+TIMER_TRIGGER = "timerTrigger"
+QUEUE_TRIGGER = "queueTrigger"
+BLOB_TRIGGER = "blobTrigger"
+LISTENER_TRIGGERS = (TIMER_TRIGGER, QUEUE_TRIGGER, BLOB_TRIGGER)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,13 @@ def binding_props(binding: Any) -> Props:
     return Props(vars(binding))
 
 
+def drop_missing_inputs(ctx: HostContext, served: set[tuple[str, str]]) -> None:
+    """Take ``(function, binding)`` inputs this package provides off the banner's "not provided" list."""
+    missing = getattr(ctx.index, "missing_inputs", None)  # (function, binding, type) triples
+    if missing is not None:
+        missing[:] = [m for m in missing if (m[0], m[1]) not in served]
+
+
 def flag(value: Any, default: bool) -> bool:
     """A boolean binding property (``true``/``"true"``), or the default when it is not set."""
     if value is None:

@@ -19,7 +19,7 @@ from durableagent.local.indexing import BLOB_TRIGGER, QUEUE_TRIGGER
 from durableagent.local.settings import SettingsError
 from durableagent.local.triggers import azurite, queue_options
 from durableagent.local.triggers.blob_listener import BlobListener, BlobPathError
-from durableagent.local.triggers.invocation import binding_props
+from durableagent.local.triggers.invocation import binding_props, drop_missing_inputs
 from durableagent.local.triggers.queue_listener import QueueListener, poison_queue_name
 from durableagent.local.triggers.storage_account import (
     Accounts,
@@ -27,7 +27,7 @@ from durableagent.local.triggers.storage_account import (
     StorageSettingError,
     local_endpoints,
 )
-from durableagent.local.triggers.storage_bindings import STORAGE_INPUTS, StorageBindings, storage_bindings
+from durableagent.local.triggers.storage_bindings import StorageBindings, storage_bindings
 
 if TYPE_CHECKING:
     from durableagent.local.host_context import HostContext
@@ -70,9 +70,8 @@ class StorageEngine:
                 self.bindings.add(fn)
         self.ctx.invoker.bindings = self.bindings
         served = {(fn.get_function_name(), b.name) for fn in users for b in storage_bindings(fn)}
-        missing = getattr(self.ctx.index, "missing_inputs", None)  # inputs the banner warns are None
-        if missing is not None:
-            missing[:] = [m for m in missing if not (m[2] in STORAGE_INPUTS and (m[0], m[1]) in served)]
+        served.update((fn.name, fn.function.get_trigger().name) for fn in self.triggered)
+        drop_missing_inputs(self.ctx, served)
         self.ctx.served_triggers.update({QUEUE_TRIGGER, BLOB_TRIGGER})
         self.ctx.on_start.append(self.start)
         self.ctx.on_stop.append(self.stop)

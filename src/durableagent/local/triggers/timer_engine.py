@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from durableagent.local.indexing import TIMER_TRIGGER
-from durableagent.local.triggers.invocation import binding_props
+from durableagent.local.triggers.invocation import binding_props, drop_missing_inputs
 from durableagent.local.triggers.schedules import ScheduleError, create
 from durableagent.local.triggers.timers import TimerListener
 
@@ -39,6 +39,7 @@ class TimerEngine:
                 self.errors.append((fn.name, str(exc)))
                 continue
             self.listeners.append(TimerListener(self.ctx, fn.function, schedule))
+        drop_missing_inputs(self.ctx, {(fn.name, fn.function.get_trigger().name) for fn in timers})
         self.ctx.served_triggers.add(TIMER_TRIGGER)
         self.ctx.on_start.append(self.start)
         self.ctx.on_stop.append(self.stop)
