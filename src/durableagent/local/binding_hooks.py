@@ -29,6 +29,8 @@ class BoundCall(Protocol):
 
 
 class BindingHook(Protocol):
+    """The invoker's hook: resolves a function's host-side bindings around one call."""
+
     async def prepare(
         self, plan: FunctionPlan, inputs: Mapping[str, meta.Datum], trigger_metadata: Mapping[str, meta.Datum]
     ) -> BoundCall | None:

@@ -53,6 +53,7 @@ def find_executable() -> str | None:
 
 
 def listening(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on ``host:port``."""
     try:
         with socket.create_connection((host, port), timeout=0.3):
             return True
@@ -62,10 +63,13 @@ def listening(host: str, port: int) -> bool:
 
 @dataclass
 class RunningAzurite:
+    """An Azurite process this host started, and its private data directory."""
+
     process: subprocess.Popen[bytes]
     location: Path
 
     async def stop(self) -> None:
+        """Terminate Azurite (kill it after 10 s) and remove its data directory."""
         if self.process.poll() is None:
             self.process.terminate()
             try:

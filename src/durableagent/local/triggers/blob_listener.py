@@ -88,12 +88,15 @@ class BlobListener:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Start scanning (a background task on the running loop)."""
         self._task = asyncio.create_task(self._run(), name=f"blob:{self.name}")
 
     def notify(self) -> None:
+        """This host wrote to the container: scan now."""
         self._wake.set()
 
     async def stop(self) -> None:
+        """Stop scanning; a running invocation gets ``STOP_TIMEOUT_S`` to finish."""
         self._stopping.set()
         self._wake.set()
         if self._task is not None:

@@ -29,6 +29,7 @@ class Props(dict[str, Any]):
         super().__init__((str(k).lower(), v) for k, v in doc.items())
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key`` (any case), or ``default``."""
         return super().get(key.lower(), default)
 
     def __getitem__(self, key: str) -> Any:

@@ -127,6 +127,7 @@ class Crontab:
 
     @classmethod
     def parse(cls, expression: str) -> Crontab:
+        """Parse an expression; raises :class:`CrontabError` with the field and the reason."""
         tokens = [t for t in expression.split(" ") if t]
         with_seconds = len(tokens) != 5
         if len(tokens) != (6 if with_seconds else 5):

@@ -55,6 +55,7 @@ class Backoff:
         self.current, self.exponent = self.minimum, 0
 
     def next(self, found_messages: bool) -> float:
+        """The delay before the next poll (the minimum again once a poll found messages)."""
         if found_messages:
             self.current, self.exponent = self.minimum, 1
         elif self.current != self.maximum:
@@ -118,6 +119,7 @@ class QueueListener:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Start polling (a background task on the running loop)."""
         self._task = asyncio.create_task(self._run(), name=f"queue:{self.name}")
 
     def notify(self) -> None:
@@ -125,6 +127,7 @@ class QueueListener:
         self._wake.set()
 
     async def stop(self) -> None:
+        """Stop polling; running messages get ``STOP_TIMEOUT_S``, then they are cancelled."""
         self._stopping.set()
         self._wake.set()
         tasks = [t for t in (self._task, *self._processing) if t is not None]

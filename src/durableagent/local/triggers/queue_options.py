@@ -29,6 +29,8 @@ class QueueOptionsError(ValueError):
 
 @dataclass(frozen=True)
 class QueueOptions:
+    """The queue trigger's settings (defaults of the extension's ``QueuesOptions``)."""
+
     batch_size: int = 16
     new_batch_threshold: int = 8
     max_polling_interval: timedelta = timedelta(minutes=1)

@@ -46,6 +46,7 @@ def _text(value: datetime | None) -> str | None:
 
 
 def load(conn: sqlite3.Connection, function_name: str) -> ScheduleStatus | None:
+    """The recorded status of a timer function, or None when none was recorded."""
     row = conn.execute(
         "SELECT last, next, last_updated FROM timer_status WHERE function_name = ?", (function_name,)
     ).fetchone()
@@ -53,6 +54,7 @@ def load(conn: sqlite3.Connection, function_name: str) -> ScheduleStatus | None:
 
 
 def save(conn: sqlite3.Connection, function_name: str, status: ScheduleStatus) -> None:
+    """Record the status of a timer function (insert or replace)."""
     conn.execute(
         "INSERT INTO timer_status (function_name, last, next, last_updated) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (function_name) DO UPDATE SET last = excluded.last, next = excluded.next, "

@@ -90,6 +90,8 @@ def _from_wall(wall: datetime, zone: tzinfo | None) -> datetime:
 
 @dataclass(frozen=True)
 class CronSchedule:
+    """An NCRONTAB schedule on the wall clock of ``zone`` (None: this machine's local time)."""
+
     crontab: Crontab
     zone: tzinfo | None
 
@@ -107,21 +109,27 @@ class CronSchedule:
         return second is not None and second <= now + timedelta(minutes=1)
 
     def describe(self) -> str:
+        """The schedule for the startup listing."""
         return f"cron {self.crontab.expression!r}"
 
 
 @dataclass(frozen=True)
 class ConstantSchedule:
+    """A TimeSpan schedule: a constant interval from the previous occurrence."""
+
     interval: timedelta
     expression: str
 
     def next_after(self, moment: datetime) -> datetime | None:
+        """``moment`` plus the interval."""
         return moment + self.interval
 
     def fires_more_than_once_a_minute(self, now: datetime) -> bool:
+        """True for intervals under a minute (the host then switches the monitor off)."""
         return self.interval < timedelta(minutes=1)
 
     def describe(self) -> str:
+        """The schedule for the startup listing."""
         return f"every {self.expression.strip()}"
 
 

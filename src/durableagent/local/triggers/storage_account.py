@@ -30,6 +30,7 @@ class StorageSettingError(ValueError):
 
 
 def setting_name(connection: str | None) -> str:
+    """The app setting a ``connection`` property names (empty: ``AzureWebJobsStorage``)."""
     return connection.strip() if connection and connection.strip() else DEFAULT_CONNECTION
 
 
@@ -59,6 +60,7 @@ def _fields(conn: str) -> dict[str, str]:
 
 
 def is_development_storage(conn: str) -> bool:
+    """True for ``UseDevelopmentStorage=true``."""
     return _fields(conn).get("usedevelopmentstorage", "").lower() == "true"
 
 
@@ -88,21 +90,25 @@ class StorageAccount:
     _tables: TableServiceClient | None = None
 
     def queues(self) -> QueueServiceClient:
+        """The account's queue service client (created on first use)."""
         if self._queues is None:
             self._queues = QueueServiceClient.from_connection_string(self.conn)
         return self._queues
 
     def blobs(self) -> BlobServiceClient:
+        """The account's blob service client (created on first use)."""
         if self._blobs is None:
             self._blobs = BlobServiceClient.from_connection_string(self.conn)
         return self._blobs
 
     def tables(self) -> TableServiceClient:
+        """The account's table service client (created on first use)."""
         if self._tables is None:
             self._tables = TableServiceClient.from_connection_string(self.conn)
         return self._tables
 
     async def close(self) -> None:
+        """Close the clients that were created."""
         clients: list[Any] = [self._queues, self._blobs, self._tables]
         for client in clients:
             if client is not None:
@@ -118,14 +124,17 @@ class Accounts:
         self._by_conn: dict[str, StorageAccount] = {}
 
     def for_binding(self, connection: str | None) -> StorageAccount:
+        """The account of a binding's ``connection`` (raises :class:`StorageSettingError`)."""
         conn = connection_string(connection, self.env)
         if conn not in self._by_conn:
             self._by_conn[conn] = StorageAccount(conn)
         return self._by_conn[conn]
 
     def all(self) -> list[StorageAccount]:
+        """Every account used so far."""
         return list(self._by_conn.values())
 
     async def close(self) -> None:
+        """Close every account's clients."""
         for account in self._by_conn.values():
             await account.close()

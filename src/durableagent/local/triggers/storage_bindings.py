@@ -81,6 +81,7 @@ class StorageBindings:
             self.created.add(key)
 
     def add(self, function: Any) -> None:
+        """Resolve the storage bindings of ``function`` on every invocation from now on."""
         name = function.get_function_name()
         self.by_function[name] = storage_bindings(function)
         try:
@@ -91,6 +92,7 @@ class StorageBindings:
     async def prepare(
         self, plan: FunctionPlan, inputs: Mapping[str, meta.Datum], trigger_metadata: Mapping[str, meta.Datum]
     ) -> BoundStorageCall | None:
+        """Read the call's input bindings; None for a function without storage bindings."""
         bindings = self.by_function.get(plan.name)
         if not bindings:
             return None
@@ -138,9 +140,11 @@ class BoundStorageCall:
 
     @property
     def inputs(self) -> Mapping[str, meta.Datum]:
+        """The invocation's inputs, storage inputs included."""
         return self._inputs
 
     async def write_outputs(self, outs: Mapping[str, Any], result: Any) -> None:
+        """Write every output binding that has a value (after a successful call only)."""
         for binding in self.bindings:
             if is_input(binding):
                 continue

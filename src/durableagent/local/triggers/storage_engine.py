@@ -44,6 +44,8 @@ def host_id(app_dir_name: str) -> str:
 
 
 class StorageEngine:
+    """The storage side of ``local/triggers``: accounts, Azurite, listeners, binding hook."""
+
     def __init__(self, ctx: HostContext) -> None:
         self.ctx = ctx
         self.accounts = Accounts()
@@ -58,6 +60,7 @@ class StorageEngine:
         self.notes: list[str] = []
 
     def install(self) -> None:
+        """Hook into the host when the app uses storage (nothing happens otherwise)."""
         users = [fn for fn in self.ctx.index.functions if storage_bindings(fn)]
         if not users and not self.triggered:
             return
@@ -97,6 +100,7 @@ class StorageEngine:
         return account, blob.container, blob
 
     async def start(self) -> None:
+        """Serve local accounts (Azurite) and start the queue and blob listeners."""
         for fn in self.triggered:
             try:
                 self.listeners.append(self._listener(fn))
@@ -131,6 +135,7 @@ class StorageEngine:
                 listener.start()
 
     async def stop(self) -> None:
+        """Stop the listeners, close the clients, stop an Azurite this host started."""
         for _, _, listener in self.listeners:
             await listener.stop()
         await self.accounts.close()
@@ -138,16 +143,19 @@ class StorageEngine:
             await emulator.stop()
 
     def message_added(self, account: StorageAccount, queue: str) -> None:
+        """An output binding added a message to ``queue``: wake its listeners."""
         for owner, name, listener in self.listeners:
             if owner is account and name == queue and isinstance(listener, QueueListener):
                 listener.notify()
 
     def blob_written(self, account: StorageAccount, container: str) -> None:
+        """An output binding wrote a blob to ``container``: wake its listeners."""
         for owner, name, listener in self.listeners:
             if owner is account and name == container and isinstance(listener, BlobListener):
                 listener.notify()
 
     def banner(self) -> list[str]:
+        """The startup listing's lines for queue and blob triggers and storage problems."""
         lines = []
         for _, name, listener in self.listeners:
             what = f"queue {name!r}" if isinstance(listener, QueueListener) else f"path in container {name!r}"

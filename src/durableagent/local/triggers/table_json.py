@@ -35,6 +35,7 @@ def _plain(value: Any) -> Any:
 
 
 def to_json(entity: Any) -> dict[str, Any]:
+    """An SDK entity as the JSON object a function receives (``Timestamp`` included)."""
     out: dict[str, Any] = {k: _plain(v) for k, v in dict(entity).items()}
     timestamp = getattr(entity, "metadata", {}).get("timestamp")
     if timestamp is not None:

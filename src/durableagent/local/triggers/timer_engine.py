@@ -22,12 +22,15 @@ log = logging.getLogger("durableagent.local.triggers")
 
 
 class TimerEngine:
+    """The timer side of ``local/triggers``: one listener per timer function."""
+
     def __init__(self, ctx: HostContext) -> None:
         self.ctx = ctx
         self.listeners: list[TimerListener] = []
         self.errors: list[tuple[str, str]] = []  # (function, reason)
 
     def install(self) -> None:
+        """Parse every timer's schedule and hook the listeners into the host."""
         timers = [f for f in self.ctx.index.listeners if f.trigger_type == TIMER_TRIGGER]
         if not timers:
             return
@@ -46,16 +49,19 @@ class TimerEngine:
         self.ctx.banner_lines.append(self.banner)
 
     async def start(self) -> None:
+        """Check each timer's schedule status, then start the listeners."""
         for listener in self.listeners:
             await listener.prepare()
         for listener in self.listeners:
             listener.start()
 
     async def stop(self) -> None:
+        """Stop every timer listener."""
         for listener in self.listeners:
             await listener.stop()
 
     def banner(self) -> list[str]:
+        """The startup listing's timer lines (schedule, next occurrence, startup run)."""
         lines = []
         for t in self.listeners:
             nxt = t.status.next.isoformat() if t.status.next is not None else "never"

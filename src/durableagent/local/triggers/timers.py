@@ -35,6 +35,7 @@ STOP_TIMEOUT_S = 10.0
 
 
 def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
     return datetime.now(timezone.utc)
 
 
@@ -74,6 +75,7 @@ class TimerListener:
             self.startup = "run on startup"
 
     def start(self) -> None:
+        """Start the timer loop (a background task on the running loop)."""
         self._task = asyncio.create_task(self._run(), name=f"timer:{self.name}")
 
     async def stop(self) -> None:
@@ -99,6 +101,7 @@ class TimerListener:
             await self._invoke(utc_now(), past_due=False, unscheduled=False)
 
     def timer_json(self, past_due: bool) -> str:
+        """The ``TimerInfo`` JSON the worker passes to the function (``func.TimerRequest``)."""
         return json.dumps(
             {
                 "Schedule": {"AdjustForDST": isinstance(self.schedule, CronSchedule)},
