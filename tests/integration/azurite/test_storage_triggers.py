@@ -138,8 +138,9 @@ def test_blob_trigger_to_blob_output_fires_once_per_version(
     storage.upload("uploads", "second.txt", b"second")
     assert wait_for(lambda: storage.blob("processed", "second.txt")) == b"SECOND"
     assert [a["name"] for a in _attempts(attempts_log, "on_upload")].count("uploads/a/first.txt") == 1
-    # Across a restart the receipts (in the storage account) still hold.
-    host.restart()
+    # Across a SIGKILL and a restart the receipts (in the storage account) still hold.
+    host.kill()
+    host.start()
     storage.upload("uploads", "third.txt", b"third")
     assert wait_for(lambda: storage.blob("processed", "third.txt")) == b"THIRD"
     names = [a["name"] for a in _attempts(attempts_log, "on_upload")]
