@@ -7,6 +7,7 @@ tests wait on those lines, never on a fixed sleep.
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -52,11 +53,12 @@ def _host(tmp_path: Path, logs: dict[str, Path]) -> LocalHost:
 
 def test_one_second_schedule_fires_every_second(tmp_path: Path, logs: dict[str, Path]) -> None:
     with _host(tmp_path, logs) as host:
-        log = logs["EVERY_SECOND_LOG"]
+        log, monitored_log = logs["EVERY_SECOND_LOG"], logs["MONITORED_LOG"]
         lines = wait_for(lambda: len(_lines(log)) >= 4 and _lines(log))
+        chain = wait_for(lambda: len(_lines(monitored_log)) >= 4 and _lines(monitored_log))
         banner = host.output()
-    seconds = [_at(line).replace(microsecond=0) for line in lines[:4]]
-    assert seconds == sorted(set(seconds)), "one invocation per occurrence, in order"
+    times = [_at(line) for line in lines]
+    assert times == sorted(times)
     for line in lines:
         assert line["past_due"] is False
         # Sub-minute schedules are not monitored (ShouldDisableScheduleMonitor): no status is passed.
@@ -64,6 +66,16 @@ def test_one_second_schedule_fires_every_second(tmp_path: Path, logs: dict[str, 
         assert line["schedule"] == {"AdjustForDST": True}
     assert "every_second: timerTrigger (cron '* * * * * *', next 20" in banner
     assert "not monitored" in banner.split("every_second: timerTrigger", 1)[1].splitlines()[0]
+    # The monitored one-second timer gets the status the host keeps: each run records Last (its
+    # occurrence, or its start when it ran late) and Next = the next whole second after Last.
+    statuses = [line["schedule_status"] for line in chain]
+    assert all(isinstance(st, dict) for st in statuses)
+    for before, after in itertools.pairwise(statuses):
+        assert isinstance(before, dict)
+        assert isinstance(after, dict)
+        last, nxt = datetime.fromisoformat(after["Last"]), datetime.fromisoformat(after["Next"])
+        assert last >= datetime.fromisoformat(before["Next"])
+        assert nxt == last.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def test_timespan_schedule_and_run_on_startup(tmp_path: Path, logs: dict[str, Path]) -> None:
