@@ -83,7 +83,7 @@ def test_timespan_schedule_and_run_on_startup(tmp_path: Path, logs: dict[str, Pa
         spans = wait_for(lambda: len(_lines(logs["TIMESPAN_LOG"])) >= 2 and _lines(logs["TIMESPAN_LOG"]))
         startup = wait_for(lambda: _lines(logs["STARTUP_LOG"]))
         banner = host.output()
-    assert _at(spans[1]) - _at(spans[0]) >= timedelta(seconds=0.9)
+    assert _at(spans[1]) > _at(spans[0])  # the interval itself: tests/unit/local/test_timer_schedules.py
     assert spans[0]["schedule"] == {"AdjustForDST": False}
     # The yearly schedule ran once at startup (runOnStartup), not past due.
     assert len(startup) == 1
