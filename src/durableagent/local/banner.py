@@ -1,7 +1,8 @@
 """The startup listing, in the spirit of ``func start``: every function, its URL, and what is skipped.
 
-Why: a developer should see at a glance which URLs exist and which triggers the local host will
-not run (queue, blob, timer, MCP, ...) instead of discovering it by a silent no-op.
+Why: a developer should see at a glance which URLs exist, what the timer, queue and blob listeners
+run (extensions add their lines through ``HostContext.banner_lines``), and which triggers the local
+host will not run (MCP, Service Bus, ...) instead of discovering it by a silent no-op.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ def render(ctx: HostContext, *, require_keys: bool) -> str:
                 skipped.append(f"{line} (no {trigger.replace('Trigger', '')} engine installed)")
     if index.entities or index.orchestrators or index.activities:
         lines.append("")
+    for listener in index.listeners:
+        if listener.trigger_type not in ctx.served_triggers:
+            skipped.append(f"\t{listener.name}: {listener.trigger_type} (no engine for it installed)")
+    for extension_lines in ctx.banner_lines:
+        lines.extend(extension_lines())
     if skipped:
         lines.append("Not run by the local host:")
         lines.extend(skipped)

@@ -40,6 +40,7 @@ class HostContext:
     served_triggers: set[str] = field(default_factory=lambda: {"httpTrigger", "entityTrigger"})
     on_start: list[Hook] = field(default_factory=list)  # run after the listeners accept connections
     on_stop: list[Hook] = field(default_factory=list)  # run after HTTP drained, before the store closes
+    banner_lines: list[Callable[[], list[str]]] = field(default_factory=list)  # extensions' banner lines
 
     @property
     def hub_name(self) -> str:

@@ -51,6 +51,22 @@ class DurableFunction:
     function: Any
 
 
+# Run by listeners of durableagent.local.triggers (when installed).
+TIMER_TRIGGER = "timerTrigger"
+QUEUE_TRIGGER = "queueTrigger"
+BLOB_TRIGGER = "blobTrigger"
+LISTENER_TRIGGERS = (TIMER_TRIGGER, QUEUE_TRIGGER, BLOB_TRIGGER)
+
+
+@dataclass(frozen=True)
+class ListenerFunction:
+    """A timer, queue or blob triggered function (a listener of ``local/triggers`` runs it)."""
+
+    name: str
+    trigger_type: str
+    function: Any
+
+
 @dataclass(frozen=True)
 class SkippedFunction:
     name: str
@@ -85,6 +101,7 @@ class AppIndex:
     entities: dict[str, DurableFunction] = field(default_factory=dict)  # key: lower-cased entity name
     orchestrators: dict[str, DurableFunction] = field(default_factory=dict)  # key: lower-cased name
     activities: dict[str, DurableFunction] = field(default_factory=dict)  # key: lower-cased name
+    listeners: list[ListenerFunction] = field(default_factory=list)
     skipped: list[SkippedFunction] = field(default_factory=list)
     unsupported: list[UnsupportedBinding] = field(default_factory=list)
     errors: list[FunctionError] = field(default_factory=list)
@@ -198,6 +215,8 @@ def index_functions(module: ModuleType, app: Any, script_path: Path, functions: 
         elif ttype == ACTIVITY_TRIGGER:
             durable = getattr(trigger, "activity", None) or name
             index.activities[durable.lower()] = DurableFunction(name, durable, ttype, fn)
+        elif ttype in LISTENER_TRIGGERS:
+            index.listeners.append(ListenerFunction(name, ttype, fn))
         else:
             index.skipped.append(SkippedFunction(name, ttype))
             continue

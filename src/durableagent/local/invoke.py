@@ -26,6 +26,7 @@ import azure.functions as func
 from azure.functions import meta
 
 from durableagent.compat import functions_context_bases
+from durableagent.local.binding_hooks import BindingHook
 from durableagent.local.indexing import is_input
 
 _REGISTRY: Any = meta.get_binding_registry()  # type: ignore[no-untyped-call]
@@ -211,6 +212,7 @@ class Invoker:
             configured = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "")
             max_workers = int(configured) if configured.isdigit() and int(configured) > 0 else None
         self.function_directory = function_directory
+        self.bindings: BindingHook | None = None  # storage input/output bindings (local/triggers)
         self.executor = ThreadPoolExecutor(
             max_workers=max_workers or min(32, (os.cpu_count() or 1) + 4), thread_name_prefix="fn"
         )
@@ -223,19 +225,24 @@ class Invoker:
         invocation_id: str | None = None,
         trace_parent: str | None = None,
         trace_state: str = "",
+        trigger_metadata: Mapping[str, meta.Datum] | None = None,
     ) -> meta.Datum | None:
         """Call the function; returns the encoded result datum (None when there is none).
 
         Exceptions from the function (or from decoding/encoding) propagate: an invocation failure.
         """
         inv_id = invocation_id or new_invocation_id()
+        metadata = trigger_metadata or {}
+        bound = None if self.bindings is None else await self.bindings.prepare(plan, inputs, metadata)
+        if bound is not None:
+            inputs = bound.inputs
         kwargs: dict[str, Any] = {}
         for item in plan.inputs:
             datum = inputs.get(item.binding)
             if item.converter is None:
                 kwargs[item.param] = None if datum is None else datum.value
             else:
-                kwargs[item.param] = item.converter.decode(datum, trigger_metadata={})
+                kwargs[item.param] = item.converter.decode(datum, trigger_metadata=metadata)
         outs: dict[str, _Out] = {}
         for param, _btype in plan.outs:
             outs[param] = kwargs[param] = _Out()
@@ -254,6 +261,8 @@ class Invoker:
             result = await loop.run_in_executor(
                 self.executor, functools.partial(_call_sync, plan.fn, kwargs, ctx)
             )
+        if bound is not None:
+            await bound.write_outputs({param: out.get() for param, out in outs.items()}, result)
         if plan.return_converter is not None:
             return typing.cast(
                 meta.Datum, plan.return_converter.encode(result, expected_type=plan.return_type)

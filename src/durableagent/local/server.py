@@ -40,7 +40,7 @@ DEFAULT_PORT = 7071
 DEFAULT_MAX_BODY = 1024 * 1024
 _WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - compared against, never bound here
 # Optional engines: when the module exists and defines install(ctx: HostContext) -> None, it is called.
-EXTENSIONS = ("durableagent.local.orchestrations",)
+EXTENSIONS = ("durableagent.local.orchestrations", "durableagent.local.triggers")
 
 
 @dataclass

@@ -207,7 +207,7 @@ async def management(req: func.HttpRequest, client: df.DurableOrchestrationClien
 
 
 # ---------------------------------------------------------------------------------------------
-# Triggers the local host does not run (listed as such at startup)
+# A timer (run by the local host's timer listener, durableagent.local.triggers)
 # ---------------------------------------------------------------------------------------------
 
 

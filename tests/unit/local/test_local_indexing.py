@@ -45,7 +45,8 @@ def test_index_of_the_plain_app(ctx: HostContext) -> None:
     assert routes["echo"][1] == ("POST", "PUT")
     assert set(index.entities) == {"counter"}
     assert index.entities["counter"].durable_name == "Counter"
-    assert [(s.name, s.trigger_type) for s in index.skipped] == [("hourly", "timerTrigger")]
+    assert [(s.name, s.trigger_type) for s in index.listeners] == [("hourly", "timerTrigger")]
+    assert index.skipped == []
     assert ctx.settings.hub_name == "PlainDfHub"
 
 
@@ -53,7 +54,9 @@ def test_banner_lists_urls_and_what_is_not_run(ctx: HostContext) -> None:
     text = banner.render(ctx, require_keys=False)
     assert "\thello: [GET] http://127.0.0.1:7071/api/hello/{name?}" in text
     assert "\tcounter: entityTrigger (Counter)" in text
-    assert "Not run by the local host:\n\thourly: timerTrigger" in text
+    # Listeners are run by local/triggers; without that extension installed the banner says so.
+    not_run = text.split("Not run by the local host:\n", 1)[1]
+    assert "\thourly: timerTrigger (no engine for it installed)\n" in not_run
     assert "sys" not in text.split()  # the system key is never printed
 
 
