@@ -42,6 +42,8 @@ logger = logging.getLogger("durableagent.http")
 
 Handler = Callable[[ValidatedRequest], Awaitable[func.HttpResponse]]
 _DEFAULT_HOST = "http://localhost"
+_NO_QUERY: ImmutableMultiDict[str, str] = ImmutableMultiDict()
+_NO_COOKIES: ImmutableMultiDict[str, str] = ImmutableMultiDict()
 DEFAULT_LIMITS = Limits()
 
 
@@ -95,13 +97,14 @@ class AzureOpenAPIRequest:
         self.path: str = parts.path or "/"
         self.method: str = request.method.lower()
         headers: Mapping[str, str] = request.headers
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        pairs = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
         names = {name for name, _ in pairs}
         pairs.extend((k, v) for k, v in request.params.items() if k not in names)
+        cookie = headers.get("cookie")
         self.parameters = RequestParameters(
-            query=ImmutableMultiDict(pairs),
+            query=ImmutableMultiDict(pairs) if pairs else _NO_QUERY,
             header=headers,  # case-insensitive already; werkzeug Headers would raise on a "\n"
-            cookie=parse_cookie(headers.get("cookie", "")),
+            cookie=parse_cookie(cookie) if cookie else _NO_COOKIES,
             path={},
         )
         self.content_type: str = (headers.get("content-type") or "").strip().lower()

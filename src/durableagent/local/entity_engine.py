@@ -21,6 +21,7 @@ drain of that entity began meanwhile).
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import sqlite3
@@ -68,13 +69,24 @@ class CallResultSink(Protocol):
         """Called on the event loop after COMMIT (wake the waiting instances)."""
 
 
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class EntityWatch:
     """Committed states of one entity, delivered on the loop of whoever watches."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Deliver on ``loop`` (the watcher's)."""
         self._loop = loop
-        self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._states: collections.deque[dict[str, Any] | None] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def _push(self, state: dict[str, Any] | None) -> None:
+        self._states.append(state)
+        if self._waiter is not None:
+            _wake(self._waiter)
 
     def deliver(self, state: dict[str, Any] | None) -> None:
         """Queue a committed state (from any thread)."""
@@ -83,16 +95,21 @@ class EntityWatch:
         except RuntimeError:
             running = None
         if running is self._loop:
-            self._queue.put_nowait(state)
+            self._push(state)
         else:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, state)
+            self._loop.call_soon_threadsafe(self._push, state)
 
     async def next(self, timeout: float) -> tuple[bool, dict[str, Any] | None]:
         """``(True, state)`` on a commit within ``timeout`` seconds, else ``(False, None)``."""
-        try:
-            return True, await asyncio.wait_for(self._queue.get(), timeout)
-        except asyncio.TimeoutError:
-            return False, None
+        if not self._states:
+            waiter = self._waiter = self._loop.create_future()
+            timer = self._loop.call_later(timeout, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        return (True, self._states.popleft()) if self._states else (False, None)
 
     async def until(self, answer: Callable[[dict[str, Any] | None], T | None], seconds: float) -> T | None:
         """The first committed state's ``answer`` that is not None, within ``seconds`` (else None).

@@ -7,8 +7,8 @@ the statements live here once. Every function takes the connection and runs on t
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
-import uuid
 from dataclasses import dataclass
 
 from durableagent.sqlite_toolkit import SQL_NOW
@@ -95,7 +95,7 @@ def enqueue(
     """Append one operation to ``eid``'s mailbox; returns its sequence number."""
     cur = conn.execute(
         _ENQUEUE,
-        (eid, operation, input_json, int(is_signal), request_id or str(uuid.uuid4()), parent_instance),
+        (eid, operation, input_json, int(is_signal), request_id or secrets.token_hex(16), parent_instance),
     )
     return int(cur.lastrowid or 0)
 

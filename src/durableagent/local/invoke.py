@@ -14,6 +14,7 @@ import asyncio
 import functools
 import inspect
 import os
+import secrets
 import threading
 import typing
 import uuid
@@ -39,8 +40,8 @@ _TraceBase, _RetryBase = functions_context_bases()
 class TraceContext(_TraceBase):  # type: ignore[misc, valid-type]
     """The W3C trace context of one invocation (``context.trace_context``)."""
 
-    def __init__(self, trace_parent: str, trace_state: str, attributes: dict[str, str]) -> None:
-        """Hold the ``traceparent``/``tracestate`` values the request carried (or new ones)."""
+    def __init__(self, trace_parent: str | None, trace_state: str, attributes: dict[str, str]) -> None:
+        """Hold the ``traceparent``/``tracestate`` values the request carried (None: made on first read)."""
         self._parent, self._state, self._attributes = trace_parent, trace_state, attributes
 
     @property
@@ -50,7 +51,9 @@ class TraceContext(_TraceBase):  # type: ignore[misc, valid-type]
 
     @property
     def trace_parent(self) -> str:
-        """The ``traceparent`` header."""
+        """The ``traceparent`` header (a new W3C trace id when the request carried none)."""
+        if self._parent is None:
+            self._parent = _trace_parent()
         return self._parent
 
     @property
@@ -201,7 +204,7 @@ def new_invocation_id() -> str:
 
 
 def _trace_parent() -> str:
-    return f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00"
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"
 
 
 class Invoker:
@@ -250,7 +253,7 @@ class Invoker:
             inv_id,
             plan.name,
             self.function_directory,
-            TraceContext(trace_parent or _trace_parent(), trace_state, {}),
+            TraceContext(trace_parent, trace_state, {}),
         )
         if plan.wants_context:
             kwargs["context"] = ctx

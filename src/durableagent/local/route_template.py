@@ -60,6 +60,13 @@ class RouteTemplate:
             if seg.param is not None and seg.param.catch_all:
                 raise ValueError(f"route {template!r}: a catch-all parameter must be the last segment")
         self.precedence: tuple[int, ...] = tuple(s.precedence for s in self.segments)
+        # How many path segments can match at all (the router skips the others without matching).
+        catch_all = any(s.param is not None and s.param.catch_all for s in self.segments)
+        required = len(self.segments)
+        while required and _all_optional(self.segments[required - 1 :]):
+            required -= 1
+        self.min_segments = required
+        self.max_segments = 1_000_000 if catch_all else len(self.segments)
 
     def match(self, path_segments: list[str]) -> dict[str, str] | None:
         values: dict[str, str] = {}

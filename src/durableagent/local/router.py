@@ -63,9 +63,13 @@ class Router(Generic[T]):
     def resolve(self, method: str, path: str) -> Match[T] | MethodNotAllowed | None:
         """``path`` is the raw (percent-encoded) URL path."""
         segments = split_path(path)
+        count = len(segments)
         allowed: set[str] = set()
         for entry in self._entries:
-            values = entry.template.match(segments)
+            template = entry.template
+            if not template.min_segments <= count <= template.max_segments:
+                continue
+            values = template.match(segments)
             if values is None:
                 continue
             if entry.methods is None or method in entry.methods:
