@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import client, floors, hostproc, load, machine, procs, report, slow, suite, trace
+from bench import client, floors, hostproc, load, machine, procs, report, side_by_side, slow, suite, trace
 from bench.compare import NAMES
 from bench.progress import note
 from bench.shapes import DURABLEAGENT
@@ -183,10 +183,8 @@ def main(argv: list[str]) -> int:
     else:
         for extra in results.get("compare", []):
             print(f"\nComparison: {extra['name']}")
-            print(
-                "\n".join(f"  {k:<46} {v:>24}" for k, v in extra.get("rows", []))
-                or f"  skipped: {extra.get('skipped')}"
-            )
+            rows = extra.get("rows") or ([] if extra.get("skipped") else side_by_side.rows(extra))
+            print("\n".join(f"  {k:<46} {v:>24}" for k, v in rows) or f"  skipped: {extra.get('skipped')}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {args.out} ({results['seconds']} s)")

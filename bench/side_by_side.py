@@ -117,6 +117,11 @@ def _cell(doc: Doc, fmt: str, paths: tuple[Path, ...]) -> str:
     return _fmt(fmt, *(_get(doc, *path) for path in paths))
 
 
+def rows(doc: Doc) -> list[tuple[str, str]]:
+    """One server's column as ``(label, value)`` rows (for ``--only-compare``)."""
+    return [("version", str(doc.get("version", "?"))), *((label, _cell(doc, f, p)) for label, f, p in ROWS)]
+
+
 def _ratio(ours: Any, theirs: Any) -> float | None:
     return None if ours is None or not theirs else ours / theirs
 
