@@ -117,7 +117,7 @@ def submit_collect(
     accepted: set[tuple[int, int]] = set()
     submit_lat: list[list[float]] = [[] for _ in range(clients)]
     collected: dict[tuple[int, int], float] = {}
-    wrong: list[tuple[int, int]] = []
+    wrong: list[tuple[int, int, str]] = []
     late: Counter[str] = Counter()
 
     def submit(w: int) -> None:
@@ -138,7 +138,7 @@ def submit_collect(
         if status == 200:
             collected[(s, k)] = time.perf_counter() - started
             if not _right(body, f"async {s} {k}", k + 1):
-                wrong.append((s, k))
+                wrong.append((s, k, body[:160].decode("utf-8", "replace")))
         return status
 
     def collect(w: int) -> None:
@@ -177,6 +177,7 @@ def submit_collect(
         "pending": late["pending"],
         "lost": late["lost"],
         "wrong": len(wrong),
+        "wrong_examples": [f"session {s} turn {k + 1}: {text}" for s, k, text in sorted(wrong)[:5]],
         "all_done_s": round(max(collected.values(), default=float("nan")), 2),
         "total_s": round(total_s, 2),
         "peak_rss_mb": peaks.rss_mb,

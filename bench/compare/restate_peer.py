@@ -6,9 +6,10 @@ API; clients call the ingress (``POST /Session/<session>/turn``).
 Set up as Restate's docs and Python template do: default server configuration (bound to loopback
 with ``--bind-ip 127.0.0.1`` and free ports, a temporary data directory, telemetry off), the
 service on a single hypercorn process with its default settings. The server asks GitHub for its
-latest release at startup whatever the configuration; when this runs as root it is started in a
-private mount namespace whose /etc/hosts sends that name (and the telemetry host) to 127.0.0.1,
-so no request leaves the machine. Nothing else about the server changes.
+latest release at startup whatever the configuration (restatedev/restate server/src/main.rs spawns
+``build_info::check_if_latest_version``); when this runs as root it is started in a private mount
+namespace whose /etc/hosts sends that name (and the telemetry host) to 127.0.0.1, so no request
+leaves the machine. Nothing else about the server changes.
 """
 
 from __future__ import annotations
