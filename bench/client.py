@@ -48,12 +48,22 @@ class RawClient:
     def request(
         self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
     ) -> tuple[int, dict[str, str], bytes]:
+        self.send(method, path, body, headers)
+        return self.receive()
+
+    def send(
+        self, method: str, path: str, body: bytes = b"", headers: Mapping[str, str] | None = None
+    ) -> None:
+        """Write one request; ``receive`` reads its response (``request`` does both)."""
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
         for name, value in (headers or {}).items():
             head += f"{name}: {value}\r\n"
         if body or method in ("POST", "PUT"):
             head += f"Content-Length: {len(body)}\r\n"
         self.sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+
+    def receive(self) -> tuple[int, dict[str, str], bytes]:
+        """The next response on this connection: ``(status, headers, body)``."""
         return self._response()
 
     def _response(self) -> tuple[int, dict[str, str], bytes]:

@@ -1,17 +1,21 @@
 """The HTTP workloads: sequential turns (interleaved with health checks), concurrent clients,
-one long session (growth), conversation reads, and many stored sessions."""
+one long session (growth), conversation reads, and many stored sessions.
+
+Each turn workload takes a ``Shape`` (bench/shapes.py; durableagent's by default), so the peers in
+``scripts/bench --compare`` run exactly these loads.
+"""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
 
 from bench.client import RawClient
+from bench.shapes import DURABLEAGENT, JSON, Shape
 
 AGENT = "WeatherAgent"
-JSON = {"content-type": "application/json"}
+__all__ = ["AGENT", "JSON", "KB_TEXT", "Shape"]
 KB_TEXT = ("lorem ipsum " * 90)[:1000]
 
 
@@ -19,11 +23,11 @@ class TurnFailed(RuntimeError):
     pass
 
 
-def turn(client: RawClient, session: str, message: str, agent: str = AGENT) -> bytes:
-    body = json.dumps({"message": message, "sessionId": session}).encode()
-    status, _, data = client.request("POST", f"/api/agents/{agent}/run", body, JSON)
+def turn(client: RawClient, session: str, message: str, shape: Shape = DURABLEAGENT) -> bytes:
+    method, path, body, headers = shape.turn(session, message)
+    status, _, data = client.request(method, path, body, headers)
     if status != 200:
-        raise TurnFailed(f"POST run answered {status}: {data[:200]!r}")
+        raise TurnFailed(f"{method} {path} answered {status}: {data[:200]!r}")
     return data
 
 
@@ -33,7 +37,9 @@ def timed(call: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def sequential(port: int, turns: int, sessions: int, prefix: str) -> tuple[list[float], list[float]]:
+def sequential(
+    port: int, turns: int, sessions: int, prefix: str, shape: Shape = DURABLEAGENT
+) -> tuple[list[float], list[float]]:
     """``turns`` turns round-robin over ``sessions`` sessions, each preceded by a health check.
 
     Interleaving keeps the turn and its floor under the same machine noise. Returns (turn, health).
@@ -41,17 +47,22 @@ def sequential(port: int, turns: int, sessions: int, prefix: str) -> tuple[list[
     client = RawClient("127.0.0.1", port)
     turn_s, health_s = [], []
     for i in range(turns):
-        health_s.append(timed(lambda: client.request("GET", "/api/health")))
-        turn_s.append(timed(lambda i=i: turn(client, f"{prefix}{i % sessions}", f"hello {i}")))
+        health_s.append(timed(lambda: client.request("GET", shape.health_path)))
+        turn_s.append(timed(lambda i=i: turn(client, f"{prefix}{i % sessions}", f"hello {i}", shape)))
     client.close()
     return turn_s, health_s
 
 
-def concurrent(port: int, clients: int, turns_per_client: int, prefix: str) -> tuple[float, list[float]]:
+def concurrent(
+    port: int, clients: int, turns_per_client: int, prefix: str, shape: Shape = DURABLEAGENT,
+    budget_s: float | None = None,
+) -> tuple[float, list[float]]:  # fmt: skip
     """``clients`` keep-alive clients on distinct sessions; returns (turns/s, latencies).
 
     Each client spreads its turns over its own sessions, ~8 turns each, so every concurrency level
     runs turns of the same history length (a long session would measure growth, not concurrency).
+    With ``budget_s`` a client starts no turn after that many seconds (a slow server's rate is then
+    that of the turns done; ``len(latencies)`` says how many).
     """
     per_session = max(1, turns_per_client // 8)
     conns = [RawClient("127.0.0.1", port) for _ in range(clients)]
@@ -63,14 +74,17 @@ def concurrent(port: int, clients: int, turns_per_client: int, prefix: str) -> t
         barrier.wait()
         try:
             for i in range(turns_per_client):
+                if budget_s is not None and time.perf_counter() - started > budget_s:
+                    break
                 session = f"{prefix}{k}-{i % per_session}"
-                latencies[k].append(timed(lambda i=i, s=session: turn(conns[k], s, f"hello {i}")))
+                latencies[k].append(timed(lambda i=i, s=session: turn(conns[k], s, f"hello {i}", shape)))
         except BaseException as exc:  # noqa: BLE001 - reported after the join
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
     for thread in threads:
         thread.start()
+    started = time.perf_counter()  # for the clients' budget check until the barrier opens
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
@@ -80,13 +94,18 @@ def concurrent(port: int, clients: int, turns_per_client: int, prefix: str) -> t
         conn.close()
     if errors:
         raise errors[0]
-    return clients * turns_per_client / elapsed, [x for xs in latencies for x in xs]
+    done = [x for xs in latencies for x in xs]
+    return len(done) / elapsed, done
 
 
-def long_session(port: int, session: str, turns: int, start: int = 0) -> list[float]:
+def long_session(
+    port: int, session: str, turns: int, start: int = 0, shape: Shape = DURABLEAGENT
+) -> list[float]:
     """Turns ``start+1..turns`` of one session with ~1 KB messages; latency of each."""
     client = RawClient("127.0.0.1", port)
-    samples = [timed(lambda i=i: turn(client, session, f"turn {i} {KB_TEXT}")) for i in range(start, turns)]
+    samples = [
+        timed(lambda i=i: turn(client, session, f"turn {i} {KB_TEXT}", shape)) for i in range(start, turns)
+    ]
     client.close()
     return samples
 
@@ -109,14 +128,16 @@ def growth_plan(turns: int, early: tuple[int, int]) -> list[tuple[int, int, str]
     return steps
 
 
-def growth(port: int, session: str, turns: int, early: tuple[int, int]) -> tuple[list[float], list[float]]:
+def growth(
+    port: int, session: str, turns: int, early: tuple[int, int], shape: Shape = DURABLEAGENT
+) -> tuple[list[float], list[float]]:
     """Latency of turns ``early`` of a fresh session and of the last turns of a ``turns``-turn session
     (``session``), ~1 KB messages, measured alternately (see ``growth_plan``)."""
     client = RawClient("127.0.0.1", port)
     names = (session, f"{session}-fresh")
     samples: dict[str, list[float]] = {"early": [], "late": [], "": []}
     for k, i, role in growth_plan(turns, early):
-        samples[role].append(timed(lambda k=k, i=i: turn(client, names[k], f"turn {i} {KB_TEXT}")))
+        samples[role].append(timed(lambda k=k, i=i: turn(client, names[k], f"turn {i} {KB_TEXT}", shape)))
     client.close()
     return samples["early"], samples["late"]
 
@@ -136,16 +157,24 @@ def reads(port: int, path: str, n: int) -> tuple[list[float], int]:
     return samples, size
 
 
-def many_sessions(port: int, count: int, clients: int, prefix: str) -> float:
-    """Create ``count`` sessions (one turn each) with ``clients`` concurrent clients; returns seconds."""
+def many_sessions(
+    port: int, count: int, clients: int, prefix: str, shape: Shape = DURABLEAGENT,
+    budget_s: float | None = None,
+) -> tuple[float, int]:  # fmt: skip
+    """Create ``count`` sessions (one turn each) with ``clients`` concurrent clients, starting none
+    after ``budget_s`` seconds; returns (seconds, sessions created)."""
     per_client = -(-count // clients)
     conns = [RawClient("127.0.0.1", port) for _ in range(clients)]
     errors: list[BaseException] = []
+    created = [0] * clients
 
     def run(k: int) -> None:
         try:
             for i in range(k * per_client, min(count, (k + 1) * per_client)):
-                turn(conns[k], f"{prefix}{i}", f"hello {i}")
+                if budget_s is not None and time.perf_counter() - started > budget_s:
+                    break
+                turn(conns[k], f"{prefix}{i}", f"hello {i}", shape)
+                created[k] += 1
         except BaseException as exc:  # noqa: BLE001 - reported after the join
             errors.append(exc)
 
@@ -159,4 +188,4 @@ def many_sessions(port: int, count: int, clients: int, prefix: str) -> float:
         conn.close()
     if errors:
         raise errors[0]
-    return time.perf_counter() - started
+    return time.perf_counter() - started, sum(created)

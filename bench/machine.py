@@ -26,6 +26,12 @@ def loadavg() -> list[float]:
         return []
 
 
+def load1() -> float | None:
+    """The 1-minute load average now (None where the platform has none)."""
+    values = loadavg()
+    return values[0] if values else None
+
+
 def info() -> dict[str, object]:
     return {
         "cpu": _cpu_model(),

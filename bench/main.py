@@ -7,17 +7,22 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench import client, floors, hostproc, load, machine, report, trace
+from bench import client, floors, hostproc, load, machine, procs, report, side_by_side, slow, suite, trace
+from bench.compare import NAMES
+from bench.progress import note
+from bench.shapes import DURABLEAGENT
 from bench.stats import ratio, summary
 from durableagent.local import gc_tuning
+from durableagent.offline.model import LATENCY_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "weather"
-GROWTH_EARLY = (4, 55)
-"""Turns 5-55 (0-based indices 4..54); the late window is the same number of turns ending the session."""
+GROWTH_EARLY = suite.GROWTH_EARLY
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,19 +31,18 @@ def _parser() -> argparse.ArgumentParser:
         "--compare", action="store_true", help="also run the comparisons (installs into bench/.venvs)"
     )
     p.add_argument("--only-compare", action="store_true", help="run only the comparisons")
+    p.add_argument(
+        "--peers",
+        default=",".join(NAMES),
+        help=f"comma-separated comparisons to run with --compare (default: {','.join(NAMES)})",
+    )
     p.add_argument("--quick", action="store_true", help="small counts: a smoke run, not numbers to quote")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     return p
 
 
-def _params(quick: bool) -> dict[str, int]:
-    if quick:
-        return {"turns": 60, "sessions": 20, "growth": 600, "reads_at": 620, "stored": 300, "per_client": 10}
-    return {"turns": 400, "sessions": 20, "growth": 600, "reads_at": 1000, "stored": 10_000, "per_client": 0}
-
-
 def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
-    r: dict[str, Any] = {"params": params}
+    r: dict[str, Any] = {"params": params, "load": {"before": machine.load1()}}
     own = client.overhead()
     r["client"] = {"kind": "raw socket, keep-alive, TCP_NODELAY", **summary(own)}
     startups = []
@@ -55,36 +59,23 @@ def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
     }
     try:
         assert host.pid is not None
-        port, rss_start = host.port, hostproc.rss_mb(host.pid)
-        load.sequential(port, 60, params["sessions"], "warm")  # imports, caches, first sessions
+        port, roots = host.port, [host.pid]
+        rss_start = procs.rss_mb(roots)
         offset = trace.size(trace_file)
-        turn_s, health_s = load.sequential(port, params["turns"], params["sessions"], "seq")
+        turn_s, health_s = suite.sequential(port, DURABLEAGENT, params)
         r["turn"] = summary(turn_s)
         r["commit_to_reply"] = summary(trace.commit_to_reply(trace_file, load.AGENT, "seq", offset))
-        r["throughput"] = {}
-        for n, per_client in ((1, 400), (8, 60), (32, 16)):
-            count = params["per_client"] or per_client
-            load.concurrent(port, n, 3, f"w{n}-")  # connections and sessions warm
-            cpu, wall = hostproc.cpu_seconds(host.pid), time.perf_counter()
-            rate, lat = load.concurrent(port, n, count, f"c{n}-")
-            cpu, wall = hostproc.cpu_seconds(host.pid) - cpu, time.perf_counter() - wall
-            r["throughput"][str(n)] = {
-                "turns_per_s": round(rate, 1),
-                "turns": n * count,
-                "host_cpu_ms_per_turn": round(cpu / (n * count) * 1e3, 2),
-                "host_cpu_cores": round(cpu / wall, 2),
-                **summary(lat),
-            }
-        early_s, late_s = load.growth(port, "grow", params["growth"], GROWTH_EARLY)
+        r["throughput"] = suite.throughput(port, DURABLEAGENT, roots, params)
+        _, early_s, late_s = suite.growth(port, DURABLEAGENT, params)
         load.long_session(port, "grow", params["reads_at"], start=params["growth"])
         whole, whole_size = load.reads(port, f"/api/agents/{load.AGENT}/grow", 10)
         page, page_size = load.reads(port, f"/api/agents/{load.AGENT}/grow?limit=20", 100)
-        seconds = load.many_sessions(port, params["stored"], 32, "m")
+        created = suite.stored(port, DURABLEAGENT, roots, params)
         r["memory"] = {
             "sessions": floors.stored_sessions(store),
-            "rss_mb": hostproc.rss_mb(host.pid),
+            "rss_mb": created["rss_mb"],
             "rss_start_mb": rss_start,
-            "create_seconds": round(seconds, 1),
+            "create_seconds": created["create_seconds"],
         }
         state = floors.a_session_state(store, "seq")
     finally:
@@ -101,6 +92,7 @@ def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
         "sqlite_commit": {**summary(commit_s), "state_bytes": len(state)},
     }
     turn_p50 = r["turn"]["p50_ms"]
+    r["load"]["after"] = machine.load1()
     r["ratios"] = {
         "turn_over_health": ratio(turn_p50, r["floors"]["health"]["p50_ms"]),
         "turn_over_agent": ratio(turn_p50, r["floors"]["agent_run"]["p50_ms"]),
@@ -125,18 +117,61 @@ def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
     return r
 
 
+def run_durableagent_slow(params: dict[str, int], work: Path) -> dict[str, Any]:
+    """Slow models at scale on durableagent: the sample with the offline model's latency knob."""
+    env = {LATENCY_ENV: str(params["latency_ms"])}
+    starts = iter(range(2))
+
+    @contextmanager
+    def start() -> Iterator[tuple[int, list[int]]]:
+        host, _ = hostproc.start(SAMPLE, work / f"slow{next(starts)}.sqlite", env)
+        try:
+            assert host.pid is not None
+            yield host.port, [host.pid]
+        finally:
+            host.stop()
+
+    return slow.standard(start, DURABLEAGENT, params)
+
+
+def run_durableagent_again(params: dict[str, int], work: Path) -> dict[str, Any]:
+    """Sequential turns and throughput once more after the peers, so the table brackets them
+    (the machine's noise changes over a run; the issue's side-by-side runs were A, B, A)."""
+    host, _ = hostproc.start(SAMPLE, work / "again.sqlite")
+    load_before = machine.load1()
+    try:
+        assert host.pid is not None
+        turn_s, health_s = suite.sequential(host.port, DURABLEAGENT, params)
+        doc: dict[str, Any] = {"turn": summary(turn_s), "health": summary(health_s)}
+        doc["throughput"] = suite.throughput(host.port, DURABLEAGENT, [host.pid], params)
+    finally:
+        host.stop()
+    doc["turn_over_health"] = ratio(doc["turn"]["p50_ms"], doc["health"]["p50_ms"])
+    doc["load"] = {"before": load_before, "after": machine.load1()}
+    return doc
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    params = _params(args.quick)
+    params = suite.params(args.quick)
     results: dict[str, Any] = {"machine": machine.info(), "loadavg": {"before": machine.loadavg()}}
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="durableagent-bench-") as tmp:
         if not args.only_compare:
+            note("durableagent: standard suite")
             results.update(run_durableagent(params, Path(tmp)))
+            note("durableagent: slow model at scale")
+            results["slow"] = run_durableagent_slow(params, Path(tmp))
         if args.compare or args.only_compare:
             from bench.compare import run_all
 
-            results["compare"] = run_all(Path(tmp), quick=args.quick)
+            only = frozenset(n.strip() for n in args.peers.split(",") if n.strip())
+            results["compare"] = run_all(Path(tmp), params, quick=args.quick, only=only)
+            if not args.only_compare and any(
+                c.get("peer") and not c.get("skipped") for c in results["compare"]
+            ):
+                note("durableagent again: sequential turns and throughput, after the peers")
+                results["durableagent_again"] = run_durableagent_again(params, Path(tmp))
     results["loadavg"]["after"] = machine.loadavg()
     results["seconds"] = round(time.time() - started, 1)
     if not args.only_compare:
@@ -148,10 +183,8 @@ def main(argv: list[str]) -> int:
     else:
         for extra in results.get("compare", []):
             print(f"\nComparison: {extra['name']}")
-            print(
-                "\n".join(f"  {k:<46} {v:>24}" for k, v in extra.get("rows", []))
-                or f"  skipped: {extra.get('skipped')}"
-            )
+            rows = extra.get("rows") or ([] if extra.get("skipped") else side_by_side.rows(extra))
+            print("\n".join(f"  {k:<46} {v:>24}" for k, v in rows) or f"  skipped: {extra.get('skipped')}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {args.out} ({results['seconds']} s)")

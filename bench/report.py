@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import side_by_side
+
 
 def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """``(target, measured, met)`` for each speed target (met is None when not measured)."""
@@ -111,7 +113,11 @@ def render(r: dict[str, Any]) -> str:
     ]
     for name, measured, met in targets(r):
         lines.append(_row(name, measured, "met" if met else "NOT met"))
+    lines += slow_rows(r.get("slow"))
+    lines += side_by_side.render(r)
     for extra in r.get("compare", []):
+        if extra.get("peer"):
+            continue  # in the side-by-side table
         lines += ["", f"Comparison: {extra['name']}"]
         if extra.get("skipped"):
             lines.append(f"  skipped: {extra['skipped']}")
@@ -119,3 +125,27 @@ def render(r: dict[str, Any]) -> str:
         for key, value in extra["rows"]:
             lines.append(_row(key, value))
     return "\n".join(lines)
+
+
+def slow_rows(slow: dict[str, Any] | None) -> list[str]:
+    """durableagent's slow-model workloads (also in the side-by-side table when peers ran)."""
+    if not slow:
+        return []
+    fly, sub = slow["in_flight"], slow["async"]
+    return [
+        "",
+        f"Slow model ({slow['latency_ms']} ms per reply), durableagent",
+        _row(
+            f"{fly['sessions']} sessions, one turn each in flight",
+            f"{fly['wall_s']:.2f} s",
+            f"answered {fly['answered']}/{fly['sessions']}; peak RSS {fly['peak_rss_mb']:.0f} MB, "
+            f"{fly['peak_threads']} threads",
+        ),
+        _row(
+            f"{sub['turns']} turns submitted async ({sub['per_session']}/session)",
+            f"{sub['all_done_s']:.1f} s",
+            f"accepted {sub['accepted']} in {sub['submit_s']:.1f} s; collected {sub['collected']}, "
+            f"pending {sub['pending']}, lost {sub['lost']}, wrong {sub['wrong']}; "
+            f"peak RSS {sub['peak_rss_mb']:.0f} MB",
+        ),
+    ]
