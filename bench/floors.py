@@ -42,17 +42,7 @@ async def _calls(registration: Any, plan: list[tuple[int, str]], sessions: int) 
         user = Message(role="user", contents=[text])
         context = AgentCallbackContext(registration.name, "c", f"s{session}", text)
         started = time.perf_counter()
-        result = await call_agent(
-            registration.agent,
-            user,
-            histories[session],
-            session_id=f"@{registration.name}@s{session}",
-            options={},
-            uses_provider=registration.uses_provider,
-            callback=None,
-            context=context,
-            settings=registration.call,
-        )
+        result = await call_agent(registration, user, histories[session], f"s{session}", {}, context)
         samples.append(time.perf_counter() - started)
         histories[session].add(result.new_messages)
     return samples
