@@ -140,7 +140,7 @@ class EntityEngine:
         self._sink: CallResultSink | None = None
         self._active: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
-        self._drains: dict[str, int] = {}  # drains started per entity (a preload is valid only within one)
+        self._drains = 0  # drains started, any entity: a preload is used only if none started meanwhile
         self._watches: dict[str, set[EntityWatch]] = {}
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -195,7 +195,7 @@ class EntityEngine:
         """
         instance, request_id = reply_to if reply_to is not None else (None, None)
         preload = entity not in self._active
-        drains = self._drains.get(entity, 0)
+        drains = self._drains
 
         def insert(conn: sqlite3.Connection) -> Batch | None:
             tables.enqueue(
@@ -210,7 +210,7 @@ class EntityEngine:
             return self._load(conn, entity) if preload else None
 
         batch = await self.store.write(insert, durable=durable)
-        if batch is not None and self._drains.get(entity, 0) == drains:
+        if batch is not None and self._drains == drains:
             self.wake(entity, batch)
         else:
             self.wake(entity)
@@ -234,7 +234,7 @@ class EntityEngine:
         if entity in self._active:
             self._dirty.add(entity)
             return
-        self._drains[entity] = self._drains.get(entity, 0) + 1
+        self._drains += 1
         self._active[entity] = asyncio.get_running_loop().create_task(
             self._drain(entity, batch), name=f"entity {entity}"
         )

@@ -15,10 +15,24 @@ if TYPE_CHECKING:
     from durableagent.local.host_context import HostContext
 
 
+STORAGE_TYPES = frozenset({"queueTrigger", "blobTrigger", "queue", "blob", "table"})
+"""Trigger and binding types served by the storage engine (``storage_bindings``, the listeners)."""
+
+
+def uses_storage(ctx: HostContext) -> bool:
+    """Whether any function of the app has a storage trigger or binding."""
+    return any(str(b.type) in STORAGE_TYPES for fn in ctx.index.functions for b in fn.get_bindings())
+
+
 def install(ctx: HostContext) -> None:
-    """Plug the timer engine and (when an app uses storage) the storage engine into the host."""
-    from durableagent.local.triggers.storage_engine import StorageEngine
+    """Plug the timer engine and (when an app uses storage) the storage engine into the host.
+
+    The Azure Storage SDKs (and what they load) are imported only for an app that uses storage.
+    """
     from durableagent.local.triggers.timer_engine import TimerEngine
 
     TimerEngine(ctx).install()
-    StorageEngine(ctx).install()
+    if uses_storage(ctx):
+        from durableagent.local.triggers.storage_engine import StorageEngine
+
+        StorageEngine(ctx).install()
