@@ -34,6 +34,11 @@ class AppOptions:
     history_cache_bytes: int = 64 * 1024 * 1024
 
     def __post_init__(self) -> None:
+        """Raise ValueError for an option out of bounds.
+
+        The bounds: ``wait_timeout`` 0..200 s; ``allowed_roles`` ``user``, optionally with ``system``;
+        ``max_attempts`` at least 1.
+        """
         if not 0 <= self.wait_timeout <= MAX_WAIT_SECONDS:
             raise ValueError(f"wait_timeout must be between 0 and {MAX_WAIT_SECONDS} seconds")
         unknown = set(self.allowed_roles) - {"user", "system"}

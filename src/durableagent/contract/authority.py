@@ -1,4 +1,4 @@
-"""openapi-core's schema validators, compiled once: the authority on every request it checks.
+r"""openapi-core's schema validators, compiled once: the authority on every request it checks.
 
 Why this module exists: openapi-core rebuilds jsonschema validators and re-resolves `$ref`s on
 every call (~1-4 ms per request here). `authoritative(schema)` builds openapi-core's own
@@ -7,8 +7,8 @@ every call (~1-4 ms per request here). `authoritative(schema)` builds openapi-co
 and produces the error list of every rejection.
 
 Its `pattern` is strict (`strict_regex`): Python's `re.search` lets `^[A-Za-z0-9_-]+$` match
-`"abc\\n"` (`$` also matches before a final newline), so a trailing unescaped `$` is compiled as
-`\\Z`, for bodies as well as parameters. `\\s`, `\\d`, `\\w` keep their ECMA-262 meaning
+`"abc\n"` (`$` also matches before a final newline), so a trailing unescaped `$` is compiled as
+`\Z`, for bodies as well as parameters. `\s`, `\d`, `\w` keep their ECMA-262 meaning
 (`ecma_regex`). `STRICT_VALIDATORS` is the same factory for plain openapi-core (`reference.py`).
 """
 
@@ -33,10 +33,10 @@ __all__ = ["STRICT_VALIDATORS", "authoritative", "strict_regex"]
 
 @functools.lru_cache(maxsize=512)
 def strict_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a JSON Schema pattern with ECMA-262 meaning.
+    r"""Compile a JSON Schema pattern with ECMA-262 meaning.
 
-    A trailing unescaped `$` matches only at the very end; `\\s`/`\\S` are ECMA-262 white space;
-    `re.ASCII` makes `\\d`, `\\w`, `\\b` (and their negations) ASCII-only, as in ECMA-262.
+    A trailing unescaped `$` matches only at the very end; `\s`/`\S` are ECMA-262 white space;
+    `re.ASCII` makes `\d`, `\w`, `\b` (and their negations) ASCII-only, as in ECMA-262.
     """
     if pattern.endswith("$"):
         backslashes = len(pattern[:-1]) - len(pattern[:-1].rstrip("\\"))

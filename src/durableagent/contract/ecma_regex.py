@@ -1,10 +1,10 @@
-"""JSON Schema patterns are ECMA-262 regexes; give ``\\s`` and ``\\S`` their ECMA-262 meaning in Python.
+r"""JSON Schema patterns are ECMA-262 regexes; give ``\s`` and ``\S`` their ECMA-262 meaning in Python.
 
-Why this module exists: Python's ``\\s`` also takes ``\\x1c``-``\\x1f`` and ``\\x85`` and misses
-``\\ufeff``, so the spec's ``pattern: "\\\\S"`` (a message must not be blank) rejected a message
-``"\\x1f"`` that clients, Schemathesis and every ECMA-262 engine accept, and accepted ``"\\ufeff"``
+Why this module exists: Python's ``\s`` also takes ``\x1c``-``\x1f`` and ``\x85`` and misses
+``\ufeff``, so the spec's ``pattern: "\\S"`` (a message must not be blank) rejected a message
+``"\x1f"`` that clients, Schemathesis and every ECMA-262 engine accept, and accepted ``"\ufeff"``
 that they reject. ``contract.authority.strict_regex`` compiles the rewritten pattern with ``re.ASCII``,
-which gives ``\\d``, ``\\w``, ``\\b`` their ECMA-262 (ASCII) meaning as well.
+which gives ``\d``, ``\w``, ``\b`` their ECMA-262 (ASCII) meaning as well.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ _ECMA_OUTSIDE = {"s": f"[{ECMA_SPACE}]", "S": f"[^{ECMA_SPACE}]"}
 
 
 def ecma_escapes(pattern: str) -> str:
-    """`\\s` and `\\S` spelled out as ECMA-262 defines them (inside a class: `\\s` only)."""
+    r"""`\s` and `\S` spelled out as ECMA-262 defines them (inside a class: `\s` only)."""
     out: list[str] = []
     in_class = False
     i = 0

@@ -1,4 +1,4 @@
-"""The fast accept path: jsonschema-rs validators compiled once per schema of the spec.
+r"""The fast accept path: jsonschema-rs validators compiled once per schema of the spec.
 
 Why this module exists: openapi-core (`authority`) costs ~100 µs per body; the fast path answers
 in well under a microsecond, and may only say "valid" when openapi-core would (everything it
@@ -12,7 +12,7 @@ on the reference machine, best of 5x20000): jsonschema-rs takes 0.15 µs for a `
 parameter where `TypeAdapter(SessionId)` (strict) takes 0.54 µs, and 0.30 µs for the benchmark's
 RunRequest body. And the generated models are not a faithful copy of the contract:
 datamodel-codegen drops `not` (the models accept the reserved session id `run`), and pydantic
-runs patterns with Rust's Unicode `\\d`, `\\w`, `\\s`, where JSON Schema means ECMA-262's.
+runs patterns with Rust's Unicode `\d`, `\w`, `\s`, where JSON Schema means ECMA-262's.
 jsonschema-rs reads the schema itself, so nothing is lost in translation.
 
 What stays with openapi-core (`schema_check` returns None, so every value goes to the authority):

@@ -1,7 +1,7 @@
-"""Strict JSON parsing of request bodies.
+r"""Strict JSON parsing of request bodies.
 
 Why this module exists: `json.loads` accepts things the contract does not (duplicate keys,
-`NaN`/`Infinity`, `1e999` as infinity, lone surrogates from `\\ud800`), and fails in ways that
+`NaN`/`Infinity`, `1e999` as infinity, lone surrogates from `\ud800`), and fails in ways that
 become 500s if left alone (`RecursionError` on `[`×100000, `ValueError` on 5,000-digit integers).
 `parse_json` accepts exactly RFC 8259 JSON in UTF-8 and turns every failure into `InvalidJson`
 with a caller-helpful detail (never the exception text) and a JSON pointer when one is known.

@@ -1,4 +1,4 @@
-"""Refuse caller-supplied regular expressions that Python's backtracking engine can take forever on.
+r"""Refuse caller-supplied regular expressions that Python's backtracking engine can take forever on.
 
 Why this module exists: a ``response_schema`` ``pattern`` is run (by jsonschema, with :mod:`re`) on
 the model's reply, and the caller influences both the pattern and, through the message, the reply.
@@ -10,10 +10,10 @@ The check is static and conservative: it refuses the shapes that make backtracki
 on the pattern's parse tree (never by running it):
 
 * a variable-length repeat inside an unbounded one, or an unbounded repeat inside any repeat:
-  ``(a+)+``, ``(\\w+\\s?)*``, ``(a{1,3})+``, ``(a+){2}`` (``(\\d{1,3}\\.){3}`` is fine);
+  ``(a+)+``, ``(\w+\s?)*``, ``(a{1,3})+``, ``(a+){2}`` (``(\d{1,3}\.){3}`` is fine);
 * an alternation inside an unboundedly repeated group: ``(a|ab)+``, ``(foo|fo)*``;
-* two unbounded repeats with nothing mandatory between them: ``\\d*\\d*``, ``a+b?a+``;
-* backreferences: ``(a)\\1``.
+* two unbounded repeats with nothing mandatory between them: ``\d*\d*``, ``a+b?a+``;
+* backreferences: ``(a)\1``.
 
 Patterns it accepts still run in time polynomial in the reply's length with a small degree (for
 example ``.*x.*x.*`` is cubic); it does not claim to catch those.
@@ -40,8 +40,10 @@ _CONSUMING = {_c.LITERAL, _c.NOT_LITERAL, _c.IN, _c.ANY}
 
 
 def backtracking_risk(pattern: str) -> str | None:
-    """Why ``pattern`` could backtrack catastrophically, or None; invalid patterns give None
-    (the metaschema's ``regex`` format reports those)."""
+    """Why ``pattern`` could backtrack catastrophically, or None if it cannot.
+
+    Invalid patterns give None too (the metaschema's ``regex`` format reports those).
+    """
     try:
         tree = _sre_parse.parse(pattern)
     except (_c.error, RecursionError, OverflowError, ValueError):
@@ -62,9 +64,11 @@ def _subpatterns(value: Any) -> list[list[Any]]:
 
 
 def _scan(items: list[Any], outer: int, after_unbounded: bool = False) -> tuple[str | None, bool]:
-    """``(reason, after_unbounded)`` for a sequence; ``outer`` is the largest count of the enclosing
-    repeats (0: none), ``after_unbounded`` whether an unbounded repeat precedes with nothing mandatory
-    since (the state a sequence continues with)."""
+    """``(reason, after_unbounded)`` for a sequence of opcodes.
+
+    ``outer`` is the largest count of the enclosing repeats (0: none), ``after_unbounded`` whether an
+    unbounded repeat precedes with nothing mandatory since (the state a sequence continues with).
+    """
     for op, av in items:
         if op in _BACKREFS:
             return "a backreference", after_unbounded

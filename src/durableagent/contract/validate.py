@@ -54,6 +54,13 @@ class ContractValidator:
         route_prefix: str | None = "api",
         limits: _limits.Limits | None = None,
     ) -> None:
+        """Compile the routes of ``spec`` (default: the shipped openapi.yaml) under ``route_prefix``.
+
+        Args:
+            spec: an OpenAPI document as a mapping; None loads the shipped contract.
+            route_prefix: ``extensions.http.routePrefix`` of host.json; None means ``api``.
+            limits: size and depth limits for bodies and response schemas; None takes the defaults.
+        """
         base = internal_spec(route_prefix) if spec is None else spec
         self.route_prefix = normalize_route_prefix(route_prefix)
         self.spec: dict[str, Any] = {**base, "servers": [{"url": server_url(self.route_prefix)}]}

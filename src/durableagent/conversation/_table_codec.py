@@ -1,7 +1,7 @@
-"""Azure Table storage rules for the conversation store: keys, entity encoding, client options.
+r"""Azure Table storage rules for the conversation store: keys, entity encoding, client options.
 
 Why: Azure Table storage limits a string property to 64 KiB (32 Ki UTF-16 code units) and an entity
-to 1 MiB, forbids ``/ \\ # ?`` and control characters in keys, and orders rows by comparing
+to 1 MiB, forbids ``/ \ # ?`` and control characters in keys, and orders rows by comparing
 RowKeys as strings. This module is the one place that maps transcript rows onto those rules, so
 ``azure_table.py`` only speaks to the service.
 

@@ -105,6 +105,11 @@ class AzureTableConversationStore:
         return self._table
 
     async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
+        """Count one more attempt (1 the first time) and mark it running, ETag-guarded.
+
+        Raises:
+            StoreUnavailableError: ``CAS_ATTEMPTS`` updates in a row lost to concurrent writers.
+        """
         check_request(agent, session, request_id)
         table = await self._client()
         key = {"PartitionKey": partition_key(agent, session), "RowKey": request_key(request_id)}
@@ -133,6 +138,7 @@ class AzureTableConversationStore:
         raise StoreUnavailableError(f"begin_attempt gave up after {CAS_ATTEMPTS} conflicting updates")
 
     async def mark_accepted(self, agent: str, session: str, request_id: str) -> None:
+        """Create an accepted ledger row; a row that already exists is left as it is."""
         check_request(agent, session, request_id)
         table = await self._client()
         entity = {
@@ -145,6 +151,7 @@ class AzureTableConversationStore:
             await table.create_entity(entity)
 
     async def request_state(self, agent: str, session: str, request_id: str) -> RequestState | None:
+        """``accepted``, ``running``, or None for an unknown (or forgotten) request."""
         check_request(agent, session, request_id)
         table = await self._client()
         with translated_errors():
@@ -158,12 +165,14 @@ class AzureTableConversationStore:
         return state
 
     async def forget_request(self, agent: str, session: str, request_id: str) -> None:
+        """Delete the request's ledger row; an absent row is not an error."""
         check_request(agent, session, request_id)
         table = await self._client()
         with translated_errors(), suppress(ResourceNotFoundError):
             await table.delete_entity(partition_key(agent, session), request_key(request_id))
 
     async def append_turn(self, ref: SessionRef, record: TurnRecord) -> None:
+        """Upsert (replace) the turn's entity, its JSON chunked as ``_table_codec`` lays it out."""
         pk, rk = partition_key(ref.agent, ref.session), turn_key(ref.incarnation, record.turn)
         entity = turn_entity(pk, rk, record.turn, encode_record(record))
         table = await self._client()
@@ -171,6 +180,7 @@ class AzureTableConversationStore:
             await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
 
     async def get_turn(self, ref: SessionRef, turn: int) -> TurnRecord | None:
+        """The turn of this session life, or None when absent or out of range."""
         if not 1 <= turn <= MAX_TURN:
             return None
         table = await self._client()
@@ -183,6 +193,7 @@ class AzureTableConversationStore:
         return decode_record(turn_text(row))
 
     async def load_turns(self, ref: SessionRef, first: int, last: int) -> list[TurnRecord]:
+        """Records with ``first <= turn <= last`` in turn order: one RowKey range query."""
         first, last = max(first, 1), min(last, MAX_TURN)
         if first > last:
             return []
@@ -201,6 +212,7 @@ class AzureTableConversationStore:
         return [decode_record(turn_text(row)) for row in rows]
 
     async def drop_session(self, agent: str, session: str) -> None:
+        """Delete the session's whole partition (turns and ledger), in batch transactions."""
         check_session(agent, session)
         table = await self._client()
         pk = partition_key(agent, session)
@@ -229,6 +241,7 @@ class AzureTableConversationStore:
                 await table.delete_entity(pk, rk)
 
     async def aclose(self) -> None:
+        """Close the table and service clients and the credential; idempotent."""
         if self._closed:
             return
         self._closed = True

@@ -83,6 +83,7 @@ class SessionRef:
     incarnation: str  # SessionRecord.incarnation: random per session life
 
     def __post_init__(self) -> None:
+        """Raise ValueError unless all three fields are valid keys (and the incarnation is not ``req``)."""
         check_session(self.agent, self.session)
         _check(INCARNATION, self.incarnation, "incarnation")
         if self.incarnation == _RESERVED_INCARNATION:
@@ -104,6 +105,7 @@ class TurnRecord:
     completed_at: str
 
     def __post_init__(self) -> None:
+        """Raise ValueError unless ``turn`` is an int in ``1..MAX_TURN``."""
         if isinstance(self.turn, bool) or not isinstance(self.turn, int) or not 1 <= self.turn <= MAX_TURN:
             raise ValueError(f"turn must be an int in 1..{MAX_TURN}")
 

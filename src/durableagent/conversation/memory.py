@@ -29,6 +29,7 @@ class MemoryConversationStore:
     """Dictionaries guarded by one lock (calls may come from several threads)."""
 
     def __init__(self) -> None:
+        """Start empty: no turns, no ledger rows."""
         self._lock = threading.Lock()
         # (agent, session) -> incarnation -> turn -> JSON text
         self._turns: dict[_Session, dict[str, dict[int, str]]] = {}
@@ -36,6 +37,7 @@ class MemoryConversationStore:
         self._ledger: dict[_Session, dict[str, tuple[int, RequestState]]] = {}
 
     async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
+        """Count one more attempt of the request (1 the first time) and mark it running."""
         check_request(agent, session, request_id)
         with self._lock:
             requests = self._ledger.setdefault((agent, session), {})
@@ -44,17 +46,20 @@ class MemoryConversationStore:
             return attempts
 
     async def mark_accepted(self, agent: str, session: str, request_id: str) -> None:
+        """Record the request as accepted, with 0 attempts, unless it already has a state."""
         check_request(agent, session, request_id)
         with self._lock:
             self._ledger.setdefault((agent, session), {}).setdefault(request_id, (0, "accepted"))
 
     async def request_state(self, agent: str, session: str, request_id: str) -> RequestState | None:
+        """``accepted``, ``running``, or None for an unknown (or forgotten) request."""
         check_request(agent, session, request_id)
         with self._lock:
             entry = self._ledger.get((agent, session), {}).get(request_id)
         return None if entry is None else entry[1]
 
     async def forget_request(self, agent: str, session: str, request_id: str) -> None:
+        """Remove the request's ledger entry (and the session's ledger once it is empty)."""
         check_request(agent, session, request_id)
         with self._lock:
             requests = self._ledger.get((agent, session))
@@ -64,17 +69,20 @@ class MemoryConversationStore:
                     del self._ledger[(agent, session)]
 
     async def append_turn(self, ref: SessionRef, record: TurnRecord) -> None:
+        """Store the record's JSON under ``(ref, turn)``, replacing any earlier one."""
         text = encode_record(record)
         with self._lock:
             lives = self._turns.setdefault((ref.agent, ref.session), {})
             lives.setdefault(ref.incarnation, {})[record.turn] = text
 
     async def get_turn(self, ref: SessionRef, turn: int) -> TurnRecord | None:
+        """The turn of this session life, or None when absent."""
         with self._lock:
             text = self._turns.get((ref.agent, ref.session), {}).get(ref.incarnation, {}).get(turn)
         return None if text is None else decode_record(text)
 
     async def load_turns(self, ref: SessionRef, first: int, last: int) -> list[TurnRecord]:
+        """Records with ``first <= turn <= last`` in turn order; missing turns are skipped."""
         first, last = max(first, 1), min(last, MAX_TURN)
         with self._lock:
             turns = self._turns.get((ref.agent, ref.session), {}).get(ref.incarnation, {})
@@ -85,10 +93,12 @@ class MemoryConversationStore:
         return [decode_record(text) for text in texts]
 
     async def drop_session(self, agent: str, session: str) -> None:
+        """Remove every incarnation's turns and every ledger entry of the session."""
         check_session(agent, session)
         with self._lock:
             self._turns.pop((agent, session), None)
             self._ledger.pop((agent, session), None)
 
     async def aclose(self) -> None:
+        """Nothing to release: the dictionaries go with the object."""
         return None

@@ -216,10 +216,12 @@ class SQLiteConversationStore:
         return await asyncio.to_thread(self._locked, committed_full)
 
     async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
+        """Count one more attempt (1 the first time) and mark it running, in one transaction."""
         check_request(agent, session, request_id)
         return await self._write(lambda conn: begin_attempt(conn, (agent, session, request_id)))
 
     async def mark_accepted(self, agent: str, session: str, request_id: str) -> None:
+        """Insert an accepted row unless one exists; always a FULL commit (it precedes a 202)."""
         check_request(agent, session, request_id)
         sql = (
             "INSERT INTO conv_requests (agent, session, request_id, attempts, state)"
@@ -228,6 +230,7 @@ class SQLiteConversationStore:
         await self._write_full(lambda conn: conn.execute(sql, (agent, session, request_id)))
 
     async def request_state(self, agent: str, session: str, request_id: str) -> RequestState | None:
+        """``accepted``, ``running``, or None for an unknown (or forgotten) request."""
         check_request(agent, session, request_id)
         rows = await self._read(
             "SELECT state FROM conv_requests WHERE agent = ? AND session = ? AND request_id = ?",
@@ -240,11 +243,13 @@ class SQLiteConversationStore:
         return state
 
     async def forget_request(self, agent: str, session: str, request_id: str) -> None:
+        """Delete the request's ledger row, if any."""
         check_request(agent, session, request_id)
         sql = "DELETE FROM conv_requests WHERE agent = ? AND session = ? AND request_id = ?"
         await self._write(lambda conn: conn.execute(sql, (agent, session, request_id)))
 
     async def append_turn(self, ref: SessionRef, record: TurnRecord) -> None:
+        """Upsert the record under ``(ref, turn)``; RecordTooLargeError if over the limit."""
         params = (ref.agent, ref.session, ref.incarnation, record.turn, encode_record(record))
         sql = (
             "INSERT INTO conv_turns (agent, session, incarnation, turn, record) VALUES (?, ?, ?, ?, ?)"
@@ -253,10 +258,12 @@ class SQLiteConversationStore:
         await self._write(lambda conn: conn.execute(sql, params))
 
     async def get_turn(self, ref: SessionRef, turn: int) -> TurnRecord | None:
+        """The turn of this session life, or None when absent."""
         turns = await self.load_turns(ref, turn, turn)
         return turns[0] if turns else None
 
     async def load_turns(self, ref: SessionRef, first: int, last: int) -> list[TurnRecord]:
+        """Records with ``first <= turn <= last`` in turn order; short ranges read inline."""
         first, last = max(first, 1), min(last, MAX_TURN)
         if first > last:
             return []
@@ -265,6 +272,7 @@ class SQLiteConversationStore:
         return [decode_record(row[0]) for row in rows]
 
     async def drop_session(self, agent: str, session: str) -> None:
+        """Delete every turn of every incarnation and every ledger row of the session."""
         check_session(agent, session)
 
         def drop(conn: sqlite3.Connection) -> None:
@@ -284,4 +292,5 @@ class SQLiteConversationStore:
                 each.close()
 
     async def aclose(self) -> None:
+        """Close both connections; idempotent."""
         self.close()

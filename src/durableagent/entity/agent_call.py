@@ -39,6 +39,8 @@ class CallSettings:
 
 @dataclass
 class CallResult:
+    """One successful agent run: its response and the messages the turn adds to the history."""
+
     response: AgentResponse
     new_messages: list[Message] = field(default_factory=list)
 

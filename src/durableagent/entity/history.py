@@ -57,6 +57,7 @@ class HistoryMessage(Message):
     _PLAIN_DICT: ClassVar[bool] = not _has_slots(Message)
 
     def __copy__(self) -> HistoryMessage:
+        """A new HistoryMessage sharing this one's field values (the copy ``copy.copy`` makes)."""
         if not self._PLAIN_DICT:  # a future Message with slots: the generic copy knows them
             return super().__copy__()  # type: ignore[return-value]
         result = object.__new__(type(self))
@@ -77,8 +78,9 @@ APPROVAL_CONTROLS = frozenset({"function_approval_request", "function_approval_r
 
 
 class SessionHistory(list[Message]):
-    """The model-facing messages of a session (``HistoryMessage``s), and whether any of them carries a
-    tool-approval control.
+    """The model-facing messages of a session (``HistoryMessage``s) and an approval-control flag.
+
+    ``approval_controls`` is True once any message carries a tool-approval control.
 
     Why the flag: before every run Agent Framework's ``HistoryProvider.before_run`` scans the whole
     history for resolved approval requests to drop. A session that never used approvals has none, and
@@ -88,6 +90,7 @@ class SessionHistory(list[Message]):
     approval_controls: bool = False
 
     def add(self, messages: Iterable[Message]) -> None:
+        """Append ``messages`` as HistoryMessages, setting ``approval_controls`` if one is an approval."""
         for message in messages:
             adopted = HistoryMessage.adopt(message)
             if not self.approval_controls and any(c.type in APPROVAL_CONTROLS for c in adopted.contents):
@@ -103,11 +106,13 @@ class DurableHistoryProvider(HistoryProvider):
     """
 
     def __init__(self) -> None:
+        """Register under ``SOURCE_ID``, the key of the per-turn state in ``AgentSession.state``."""
         super().__init__(SOURCE_ID)
 
     async def get_messages(
         self, session_id: str | None, *, state: dict[str, Any] | None = None, **kwargs: Any
     ) -> list[Message]:
+        """The committed history the turn logic put in ``state``; none without a state."""
         return list(state.get(STATE_HISTORY, ())) if state is not None else []
 
     async def before_run(
@@ -138,6 +143,7 @@ class DurableHistoryProvider(HistoryProvider):
         state: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        """Collect the run's new messages in ``state["new"]`` for the turn logic to persist."""
         if state is not None:
             state.setdefault(STATE_NEW, []).extend(messages)
 
@@ -169,6 +175,7 @@ class HistoryCache:
     """LRU of model-facing histories, bounded by session count and (approximate) memory."""
 
     def __init__(self, max_sessions: int = 256, max_bytes: int = 64 * 1024 * 1024) -> None:
+        """An empty cache holding at most ``max_sessions`` histories and about ``max_bytes``."""
         self._entries: OrderedDict[SessionRef, _Entry] = OrderedDict()
         self._max_sessions = max_sessions
         self._max_bytes = max_bytes
@@ -210,6 +217,7 @@ class HistoryCache:
         self._trim()
 
     def forget(self, ref: SessionRef) -> None:
+        """Drop ``ref``'s history (a later :meth:`history` reloads it from the store)."""
         entry = self._entries.pop(ref, None)
         if entry is not None:
             self._bytes -= entry.weight

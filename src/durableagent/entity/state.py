@@ -29,6 +29,7 @@ class AgentState:
     """The conversation of one session, in the framework's own types."""
 
     def __init__(self) -> None:
+        """A session with no messages yet."""
         self.conversation_history: list[Message] = []
         self.last_response: str | None = None
         self.message_count = 0
@@ -116,6 +117,7 @@ class AgentState:
         self.last_response = state.get("last_response") or (replies[-1].text if replies else None)
 
     def reset(self) -> None:
+        """Forget the whole conversation: no messages, no last response."""
         self.conversation_history = []
         self.last_response = None
         self.message_count = 0

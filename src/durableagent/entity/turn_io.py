@@ -54,6 +54,7 @@ class RunOperation:
     fingerprint: str = ""
 
     def __post_init__(self) -> None:
+        """Fill in the content ``fingerprint`` and a random ``nonce`` when they are not given."""
         if not self.fingerprint:
             fp = fingerprint(self.message, self.role, self.enable_tool_calls, self.response_schema)
             object.__setattr__(self, "fingerprint", fp)

@@ -1,4 +1,6 @@
-"""``POST /agents/{agentName}/run``: the start of a turn's path. Read the path in this order:
+"""``POST /agents/{agentName}/run``: the start of a turn's path.
+
+Read the path in this order:
 
 1. ``http/run.py`` (here): the HTTP trigger; ``edge.serve`` validates the request against
    openapi.yaml (``contract/validate.py``, strict JSON in ``contract/jsonbody.py``) and this module

@@ -18,6 +18,7 @@ from durableagent.local.indexing import AppIndex, IndexingError, import_script, 
 
 
 def mixed_app_message(script: Path, folders: list[Path]) -> str:
+    """Why the host refuses an app with both a decorator script and function.json folders."""
     names = ", ".join(f.name for f in folders)
     return (
         f"Detected mixed function app. Some functions may not be indexed - {names}. "

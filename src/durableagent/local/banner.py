@@ -13,6 +13,7 @@ from durableagent.local.keys import HOST_DEFAULT, MASTER
 
 
 def render(ctx: HostContext, *, require_keys: bool) -> str:
+    """The startup listing: functions and URLs, what is not run and why, errors, and generated keys."""
     index = ctx.index
     base = ctx.public_base_url
     prefix = ctx.settings.route_prefix

@@ -46,10 +46,12 @@ def _line(kind: str, subject: str) -> None:
 
 
 def commit(entity_id: str) -> None:
+    """Trace that an entity batch of ``entity_id`` just committed (a no-op when tracing is off)."""
     _line("C", entity_id)
 
 
 def reply(headers: Iterable[tuple[bytes, bytes]]) -> None:
+    """Trace a response that carries ``x-ms-session-id``, naming that session; others are ignored."""
     if _fd is None:
         return
     for name, value in headers:

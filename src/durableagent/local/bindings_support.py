@@ -18,12 +18,16 @@ from enum import Enum
 
 
 class Support(str, Enum):
+    """Whether the local host runs a binding type, or only Azure does."""
+
     LOCAL = "runs on the local host"
     AZURE_ONLY = "Azure only"  # needs a service the local host does not emulate
 
 
 @dataclass(frozen=True)
 class BindingSupport:
+    """One row of :data:`TABLE`: a binding type, whether it runs here, and its service."""
+
     type: str
     support: Support
     what: str  # the service or feature, for messages and the README
@@ -79,4 +83,5 @@ def lookup(binding_type: str) -> BindingSupport:
 
 
 def runs_locally(binding_type: str) -> bool:
+    """Whether the local host runs ``binding_type`` (unknown types do not)."""
     return lookup(binding_type).support is LOCAL

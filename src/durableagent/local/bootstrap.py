@@ -56,6 +56,10 @@ def build_context(
     require_keys: bool,
     max_body_bytes: int,
 ) -> tuple[HostContext, FrontDoor]:
+    """Index the app and assemble the host: keys, call plans, invoker, entity engine, HTTP routes.
+
+    Keys configured nowhere are generated and persisted in ``store`` (so they survive restarts).
+    """
     stored = store.read_sync(entity_tables.host_keys)
     keys, new_keys = build_keyring(settings.keys, stored)
     if new_keys:

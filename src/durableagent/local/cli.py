@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``durableagent serve``; the exit code: 0 stopped, 1 could not start, 2 bad flags, 130 Ctrl-C."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(),

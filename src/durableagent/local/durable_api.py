@@ -31,6 +31,8 @@ JSON = "application/json; charset=utf-8"
 
 @dataclass(frozen=True)
 class DurableRequest:
+    """A request to the Durable HTTP API, from either surface: the loopback RPC or the public one."""
+
     method: str
     path: str  # raw (percent-encoded) path relative to the API base, no leading '/'
     query: Mapping[str, str]  # first value of each parameter, names lower-cased (like NameValueCollection)
@@ -43,6 +45,8 @@ class DurableRequest:
 
 @dataclass(frozen=True)
 class DurableResponse:
+    """An answer of the Durable HTTP API; a None ``content_type`` sends no Content-Type header."""
+
     status: int
     body: bytes = b""
     content_type: str | None = None
@@ -50,6 +54,7 @@ class DurableResponse:
 
     @classmethod
     def json(cls, status: int, value: object, headers: tuple[tuple[str, str], ...] = ()) -> DurableResponse:
+        """``value`` as a JSON body with ``status`` and extra ``headers``."""
         return cls(status, json.dumps(value).encode(), JSON, headers)
 
     @classmethod
@@ -65,6 +70,7 @@ class DurableApi:
     """A small registry of Durable API endpoints, matched with the front door's router."""
 
     def __init__(self) -> None:
+        """Start with no endpoints; the engines add theirs with :meth:`add_route`."""
         self._router: Router[Handler] = Router("")
 
     def add_route(self, template: str, methods: Iterable[str], handler: Handler) -> None:
@@ -72,6 +78,7 @@ class DurableApi:
         self._router.add(template, list(methods), handler)
 
     async def handle(self, request: DurableRequest) -> DurableResponse:
+        """Dispatch to the endpoint; 404 when none matches, 500 (no exception text) if it raises."""
         found = self._router.resolve(request.method, request.path)
         if found is None or isinstance(found, MethodNotAllowed):
             return DurableResponse(404)  # the extension answers 404 for both
@@ -84,7 +91,7 @@ class DurableApi:
 
 
 def invalid_key(key: str) -> bool:
-    """Entity keys must not contain / \\ # ? or control characters (extension rule, 400)."""
+    r"""Entity keys must not contain / \ # ? or control characters (extension rule, 400)."""
     return any(c in "/\\#?" or ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in key)
 
 

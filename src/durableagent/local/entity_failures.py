@@ -36,6 +36,7 @@ def _message(result: OperationResult) -> str:
 def log_failed_operations(
     entity: str, rows: Sequence[MailboxRow], results: Sequence[OperationResult]
 ) -> None:
+    """Log a warning for each operation of the batch whose result is an error."""
     for row, result in zip(rows, results, strict=False):
         if not result.is_error:
             continue

@@ -65,6 +65,8 @@ def split_entity_id(eid: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class MailboxRow:
+    """One queued entity operation; ``parent_instance``: the calling orchestration (None: signal, client)."""
+
     seq: int
     operation: str
     input: str | None
@@ -75,6 +77,8 @@ class MailboxRow:
 
 @dataclass(frozen=True)
 class EntityRow:
+    """One stored entity: its state JSON (None once deleted by its function) and last operation time."""
+
     entity_id: str
     name: str
     key: str
@@ -109,6 +113,7 @@ def pending_entities(conn: sqlite3.Connection) -> list[str]:
 
 
 def load_batch(conn: sqlite3.Connection, eid: str, limit: int) -> list[MailboxRow]:
+    """The oldest ``limit`` operations queued for ``eid``, in arrival order."""
     rows = conn.execute(
         "SELECT seq, operation, input, is_signal, request_id, parent_instance FROM entity_mailbox"
         " WHERE entity_id = ? ORDER BY seq LIMIT ?",
@@ -118,6 +123,7 @@ def load_batch(conn: sqlite3.Connection, eid: str, limit: int) -> list[MailboxRo
 
 
 def read_entity(conn: sqlite3.Connection, eid: str) -> EntityRow | None:
+    """The stored entity, or None if it does not exist."""
     r = conn.execute(
         "SELECT entity_id, name, key, state, last_operation FROM entities WHERE entity_id = ?", (eid,)
     ).fetchone()
@@ -175,8 +181,10 @@ def list_entities(
 
 
 def host_keys(conn: sqlite3.Connection) -> dict[str, str]:
+    """The persisted host keys by name (``system`` among them): stable across restarts."""
     return dict(conn.execute("SELECT name, value FROM host_keys").fetchall())
 
 
 def save_host_keys(conn: sqlite3.Connection, keys: dict[str, str]) -> None:
+    """Persist ``keys``; a name already stored keeps its first value."""
     conn.executemany("INSERT OR IGNORE INTO host_keys (name, value) VALUES (?, ?)", list(keys.items()))

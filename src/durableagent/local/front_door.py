@@ -35,6 +35,8 @@ PING_PATH = "/admin/host/ping"
 
 @dataclass(frozen=True)
 class HttpRoute:
+    """An HTTP function ready to serve: its call plan, trigger binding name and durableClient inputs."""
+
     function: HttpFunction
     plan: FunctionPlan
     trigger_binding: str
@@ -42,6 +44,8 @@ class HttpRoute:
 
 
 class FrontDoor:
+    """The host's ASGI app on both listeners: functions and webhooks publicly, the Durable API on RPC."""
+
     def __init__(
         self,
         *,
@@ -55,6 +59,7 @@ class FrontDoor:
         rpc_max_body_bytes: int,
         public_base_url: str,
     ) -> None:
+        """Wire the routes, keys and invoker; ``rpc_port`` is set once the RPC socket is bound."""
         self.routes = routes
         self.durable_api = durable_api
         self.keys = keys
@@ -68,6 +73,7 @@ class FrontDoor:
         self.accepting = True
 
     async def __call__(self, scope: http_io.Scope, receive: http_io.Receive, send: http_io.Send) -> None:
+        """Route one request: the RPC surface, the webhooks (system key), ping, else an HTTP function."""
         if scope["type"] != "http":
             return  # lifespan is off; websockets are not served
         raw_path = scope.get("raw_path") or scope["path"].encode()

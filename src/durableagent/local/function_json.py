@@ -1,10 +1,10 @@
-"""Index an app written in the ``function.json`` programming model, as Core Tools and the worker do.
+r"""Index an app written in the ``function.json`` programming model, as Core Tools and the worker do.
 
 Why: most existing Durable Functions apps (and the SDK's ``samples/``) are a folder per function:
 ``function.json`` (its bindings) and a Python file with an entry point. The Functions host lists
 the folders (``HostFunctionMetadataProvider.ReadFunctionsMetadata``: every direct subfolder holding
 a ``function.json``; the folder name is the function name and must match
-``^[a-z][a-z0-9_\\-]{0,127}$`` but not ``host``), picks the script (``scriptFile`` relative to the
+``^[a-z][a-z0-9_\-]{0,127}$`` but not ``host``), picks the script (``scriptFile`` relative to the
 folder, which must exist; without it the only file, else ``__init__.py``:
 ``DeterminePrimaryScriptFile``) and the worker imports it as a module of the ``__app__`` namespace
 package (``loader.load_function``: ``__app__.<Folder>`` for ``__init__.py``, else

@@ -21,6 +21,7 @@ TUNING_ENV = "DURABLEAGENT_GC_TUNING"
 
 
 def enabled() -> bool:
+    """Whether to freeze startup objects (unless ``DURABLEAGENT_GC_TUNING`` is 0/false/no/off)."""
     return os.environ.get(TUNING_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
 
 

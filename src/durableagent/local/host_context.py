@@ -27,6 +27,8 @@ Hook = Callable[[], Awaitable[None]]
 
 @dataclass
 class HostContext:
+    """What every part of a running host shares: settings, index, store, keys, engines, hooks."""
+
     settings: AppSettings
     index: AppIndex
     store: Store
@@ -44,6 +46,7 @@ class HostContext:
 
     @property
     def hub_name(self) -> str:
+        """The task hub name (host.json ``hubName``, ``%SETTING%`` resolved)."""
         return self.settings.hub_name
 
     async def invoke_durable(

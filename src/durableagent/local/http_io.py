@@ -55,6 +55,7 @@ def query_params(scope: Scope) -> dict[str, str]:
 
 
 def content_length(headers: dict[str, str]) -> int | None:
+    """The ``Content-Length`` header as an int, or None if absent or not a number."""
     value = headers.get("content-length")
     if value is None:
         return None
@@ -121,6 +122,7 @@ async def _discard(receive: Receive, budget: int) -> None:
 
 
 async def send_response(send: Send, status: int, headers: Headers, body: bytes) -> None:
+    """Send a complete response: start with ``status`` and ``headers``, then the whole ``body``."""
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -34,6 +34,8 @@ class IndexingError(RuntimeError):
 
 @dataclass(frozen=True)
 class HttpFunction:
+    """An HTTP-triggered function: its route template, methods and auth level."""
+
     name: str
     route: str
     methods: tuple[str, ...] | None  # None: every method
@@ -69,6 +71,8 @@ class ListenerFunction:
 
 @dataclass(frozen=True)
 class SkippedFunction:
+    """A function whose trigger the host has no engine for: listed at startup, never run."""
+
     name: str
     trigger_type: str
 
@@ -93,6 +97,8 @@ class FunctionError:
 
 @dataclass
 class AppIndex:
+    """Everything indexing found in the app, by kind; built once per host start."""
+
     module: ModuleType
     app: Any  # the FunctionRegister (None for a function.json app)
     script_path: Path
@@ -134,6 +140,7 @@ def import_script(app_dir: Path, script: str, *, fresh: bool = False) -> ModuleT
 
 
 def find_app(module: ModuleType) -> Any:
+    """The one ``FunctionRegister`` (``FunctionApp``, ``DFApp``...) at module level, else IndexingError."""
     apps = [v for v in vars(module).values() if isinstance(v, func.FunctionRegister)]
     if len(apps) != 1:
         where = getattr(module, "__file__", module.__name__)

@@ -155,6 +155,7 @@ class FunctionPlan:
 
 
 def plan_function(function: Any) -> FunctionPlan:
+    """Work out once how to call ``function`` as the worker would: converters, Out params, result."""
     fn = function.get_user_function()
     name = function.get_function_name()
     sig = inspect.signature(fn)
@@ -200,6 +201,7 @@ def plan_function(function: Any) -> FunctionPlan:
 
 
 def new_invocation_id() -> str:
+    """A fresh invocation id: a random UUID string, as the Functions host gives each call."""
     return str(uuid.uuid4())
 
 
@@ -211,6 +213,7 @@ class Invoker:
     """Runs function plans: async ones on the running loop, sync ones in a worker thread pool."""
 
     def __init__(self, function_directory: str, max_workers: int | None = None) -> None:
+        """Pool size: ``PYTHON_THREADPOOL_THREAD_COUNT`` if set, else min(32, CPUs + 4)."""
         if max_workers is None:
             configured = os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT", "")
             max_workers = int(configured) if configured.isdigit() and int(configured) > 0 else None
@@ -277,6 +280,7 @@ class Invoker:
         return None
 
     def shutdown(self) -> None:
+        """Stop the thread pool without waiting; sync calls not yet started are cancelled."""
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 

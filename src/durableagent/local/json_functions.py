@@ -30,6 +30,7 @@ class FunctionJsonError(ValueError):
 
 
 def snake_case(name: str) -> str:
+    """``queueName`` -> ``queue_name``: the attribute name a decorator binding uses for a property."""
     return _CAMEL.sub("_", name).lower()
 
 
@@ -37,6 +38,11 @@ class JsonBinding:
     """One entry of ``function.json`` ``bindings``."""
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
+        """Read one binding object; property names are matched ignoring case, as the host does.
+
+        Raises:
+            FunctionJsonError: ``name``, ``type`` or a ``direction`` of in/out/inout is missing.
+        """
         # function.json property names are case-insensitive (the host reads them into a JObject
         # and BindingMetadata with ignore-case lookups: "dataType" and "datatype" both occur).
         lowered = {str(k).lower(): v for k, v in doc.items()}
@@ -59,21 +65,26 @@ class JsonBinding:
 
     @property
     def direction(self) -> int:
+        """The ``BindingDirection`` value (0 in, 1 out, 2 inout), as a decorator binding gives it."""
         return int(self._direction.value)
 
     @property
     def data_type(self) -> int | None:
+        """The ``DataType`` value of ``dataType`` (any case), or None when absent or unknown."""
         return self._data_type.value if self._data_type is not None else None
 
     @property
     def is_trigger(self) -> bool:
+        """Whether this binding is the function's trigger (its type ends with ``trigger``)."""
         # The host: BindingMetadata.IsTrigger is "type ends with 'trigger'" (ordinal, ignore case).
         return self.type.lower().endswith("trigger")
 
     def get_dict_repr(self) -> dict[str, Any]:
+        """A copy of the binding object as written in ``function.json`` (original key case)."""
         return dict(self.raw)
 
     def __repr__(self) -> str:
+        """``JsonBinding(type, name)``: enough to tell bindings apart in logs and test failures."""
         return f"JsonBinding({self.type!r}, {self.name!r})"
 
 
@@ -83,6 +94,11 @@ class JsonFunction:
     def __init__(
         self, name: str, bindings: Sequence[JsonBinding], user_function: Callable[..., Any], script_file: str
     ) -> None:
+        """Hold one function folder's definition; ``script_file`` is the resolved entry script.
+
+        Raises:
+            FunctionJsonError: the bindings have no trigger, or more than one (the host's messages).
+        """
         triggers = [b for b in bindings if b.is_trigger]
         if not triggers:
             raise FunctionJsonError(
@@ -97,21 +113,27 @@ class JsonFunction:
         self.function_script_file = script_file
 
     def get_function_name(self) -> str:
+        """The function's name: its folder's name."""
         return self._name
 
     def get_trigger(self) -> JsonBinding:
+        """The one binding whose type ends with ``trigger``."""
         return self._trigger
 
     def get_bindings(self) -> list[JsonBinding]:
+        """Every binding, the trigger included, in ``function.json`` order."""
         return self._bindings
 
     def get_user_function(self) -> Callable[..., Any]:
+        """The callable the entry point names (``scriptFile`` and ``entryPoint``)."""
         return self._fn
 
     def get_raw_bindings(self) -> list[str]:
+        """Each binding as a JSON string, the form the decorators' ``Function.get_raw_bindings`` returns."""
         import json
 
         return [json.dumps(b.get_dict_repr()) for b in self._bindings]
 
     def __repr__(self) -> str:
+        """``JsonFunction(name)``, for logs and test failures."""
         return f"JsonFunction({self._name!r})"

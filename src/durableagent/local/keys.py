@@ -35,6 +35,7 @@ ENV_KEYS = {
 
 
 def new_key() -> str:
+    """A new random key: 32 bytes, base64url without padding."""
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
 
 
@@ -49,6 +50,8 @@ def _matches(presented: str, candidates: Iterable[str]) -> bool:
 
 @dataclass
 class KeyRing:
+    """Every key of the host; ``generated`` names those it made itself (to show them at startup)."""
+
     system: str
     master: str
     host: dict[str, str]

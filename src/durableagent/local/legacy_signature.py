@@ -26,6 +26,7 @@ class SignatureError(ValueError):
     """``cannot load the <name> function: <why>`` (the worker's ``FunctionLoadError``)."""
 
     def __init__(self, function_name: str, message: str) -> None:
+        """Word the error as the worker does: ``cannot load the <name> function: <message>``."""
         super().__init__(f"cannot load the {function_name} function: {message}")
 
 
@@ -35,6 +36,7 @@ def _is_out(annotation: Any) -> bool:
 
 
 def check_signature(name: str, fn: Callable[..., Any], bindings: Sequence[JsonBinding]) -> None:
+    """Raise :class:`SignatureError` where the worker would refuse ``fn`` for ``bindings``."""
     params = dict(inspect.signature(fn).parameters)
     try:
         annotations = typing.get_type_hints(fn)

@@ -50,6 +50,7 @@ class RouteTemplate:
     """One parsed template; :meth:`match` returns route values or ``None``."""
 
     def __init__(self, template: str) -> None:
+        """Parse ``template`` (a leading ``~/`` is dropped); ValueError for a catch-all not last."""
         self.template = template
         text = template.strip()
         if text.startswith("~/"):
@@ -69,6 +70,7 @@ class RouteTemplate:
         self.max_segments = 1_000_000 if catch_all else len(self.segments)
 
     def match(self, path_segments: list[str]) -> dict[str, str] | None:
+        """The route values for the path's segments, or None; literals match ignoring case."""
         values: dict[str, str] = {}
         n = len(path_segments)
         for i, seg in enumerate(self.segments):

@@ -28,12 +28,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Match(Generic[T]):
+    """The route that matched: its target and the path parameters, percent-decoded."""
+
     target: T
     params: dict[str, str]
 
 
 @dataclass(frozen=True)
 class MethodNotAllowed:
+    """A route matched the path but not the method; ``allowed`` lists the methods it takes."""
+
     allowed: list[str]
 
 
@@ -49,10 +53,12 @@ class Router(Generic[T]):
     """Routes under a common prefix; :meth:`resolve` picks the most specific route for a path."""
 
     def __init__(self, prefix: str = "") -> None:
+        """An empty router whose routes all sit under ``prefix`` (slashes trimmed)."""
         self.prefix = prefix.strip("/")
         self._entries: list[_Entry[T]] = []
 
     def add(self, route: str, methods: Iterable[str] | None, target: T) -> RouteTemplate:
+        """Add ``route`` under the prefix for ``methods`` (None: every method); returns its template."""
         full = f"{self.prefix}/{route.strip('/')}" if self.prefix else route
         template = RouteTemplate(full)
         ms = frozenset(m.upper() for m in methods) if methods is not None else None

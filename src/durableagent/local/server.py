@@ -45,6 +45,15 @@ EXTENSIONS = ("durableagent.local.orchestrations", "durableagent.local.triggers"
 
 @dataclass
 class ServeOptions:
+    """How to run one host (``durableagent serve``'s flags; ``LocalHost`` builds one in thread mode).
+
+    Attributes:
+        rpc_port: The loopback port of the Durable webhooks (``rpcBaseUrl``); 0 picks a free one.
+        graceful_timeout: Seconds in-flight HTTP requests get to finish on shutdown.
+        entity_drain_timeout: Seconds running entity batches get on shutdown (the rest redeliver).
+        handle_signals: Install SIGINT/SIGTERM handlers (only on the main thread).
+    """
+
     app_dir: Path
     host: str = "127.0.0.1"
     port: int | None = None  # None: local.settings.json Host.LocalHttpPort, else 7071
@@ -60,6 +69,7 @@ class ServeOptions:
 
 
 def default_store(app_dir: Path) -> str:
+    """Where a host keeps its store when ``--store`` is not given: ``APP_DIR/.durableagent/``."""
     return str(app_dir / ".durableagent" / "store.sqlite")
 
 
@@ -109,6 +119,7 @@ class HostRunner:
     """Runs one host until stopped. ``run()`` blocks; ``request_stop()`` may be called from any thread."""
 
     def __init__(self, options: ServeOptions) -> None:
+        """Prepare a host for ``options``; ``ready`` is set once it serves (or failed to start)."""
         self.options = options
         self.ready = threading.Event()
         self.base_url: str | None = None
@@ -118,6 +129,7 @@ class HostRunner:
         self._stop_requested = False
 
     def run(self) -> int:
+        """Serve until stopped, on uvloop unless ``DURABLEAGENT_LOOP`` says otherwise; the exit code."""
         loop = os.environ.get("DURABLEAGENT_LOOP", "uvloop")
         if loop == "uvloop":
             import uvloop
@@ -127,6 +139,7 @@ class HostRunner:
         return asyncio.run(self.main())
 
     def request_stop(self) -> None:
+        """Ask the host to shut down, as SIGTERM does; a second call stops waiting on connections."""
         self._stop_requested = True
         loop = self._loop
         if loop is not None:
@@ -142,6 +155,11 @@ class HostRunner:
             server.should_exit = True
 
     async def main(self) -> int:
+        """Open the store, load and index the app, bind both listeners, serve, then shut down in order.
+
+        Returns:
+            0 after a requested stop, 1 if the server could not start listening.
+        """
         opts = self.options
         self._loop = asyncio.get_running_loop()
         if opts.handle_signals and threading.current_thread() is threading.main_thread():

@@ -25,6 +25,7 @@ class UnresolvedSetting(ValueError):
     """A ``%NAME%`` token names no app setting."""
 
     def __init__(self, name: str) -> None:
+        """The message is WebJobs' own: ``'%NAME%' does not resolve to a value.``."""
         super().__init__(f"'%{name}%' does not resolve to a value.")
         self.name = name
 
@@ -37,6 +38,7 @@ def _lookup(name: str, settings: Mapping[str, str]) -> str | None:
 
 
 def app_settings() -> Mapping[str, str]:
+    """The app settings: the process environment, with ``local.settings.json`` already applied."""
     return os.environ
 
 

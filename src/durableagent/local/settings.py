@@ -89,6 +89,8 @@ def _versioning(durable: Mapping[str, Any]) -> VersioningSettings:
 
 @dataclass(frozen=True)
 class AppSettings:
+    """What the host takes from ``host.json`` and ``local.settings.json`` (defaults as Core Tools)."""
+
     app_dir: Path
     script: str
     route_prefix: str

@@ -30,6 +30,7 @@ class BindingNotSupportedLocally(Problem):
 
 
 def binding_problem(function: str, bindings: list[tuple[str, str]]) -> BindingNotSupportedLocally:
+    """The 501 answer for ``function``, naming each binding (name, type) the host cannot run."""
     listed = ", ".join(f"'{name}' ({btype})" for name, btype in bindings)
     return BindingNotSupportedLocally(
         f"The function '{function}' uses bindings the local host cannot run: {listed}. "

@@ -56,6 +56,7 @@ class OfflineServiceError(ChatClientException):
     """What the offline "service" raises for injected faults; carries an HTTP-like status code."""
 
     def __init__(self, message: str, status_code: int, retry_after: float | None = None) -> None:
+        """``status_code``: HTTP-like (503, 400); ``retry_after`` seconds if the fault has one."""
         super().__init__(message, log_level=None)
         self.status_code = status_code
         self.retry_after = retry_after

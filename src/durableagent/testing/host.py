@@ -45,6 +45,24 @@ class LocalHost:
         extra_args: Sequence[str] = (),
         startup_timeout: float = 30.0,
     ) -> None:
+        """Describe the host to start; nothing runs until :meth:`start`.
+
+        Args:
+            app_dir: the Functions app folder (``function_app.py`` or function.json folders).
+            store: SQLite file kept across restarts, or ``":memory:"``; default: a new temporary file.
+            mode: ``"subprocess"`` (``python -m durableagent serve``, can be killed) or ``"thread"``.
+            host: the address to listen on.
+            port: 0 picks a free port on the first start; restarts then reuse it.
+            require_keys: enforce each HTTP function's auth level (``--require-keys``).
+            max_body_bytes: the request body limit; None keeps the host's 1 MiB.
+            script: the app script in ``app_dir``; None means ``function_app.py``.
+            env: environment variables set for the host, over this process's.
+            extra_args: more ``serve`` arguments (subprocess mode only).
+            startup_timeout: seconds to wait for the host to serve before :class:`LocalHostError`.
+
+        Raises:
+            ValueError: ``mode`` is neither of the two.
+        """
         if mode not in ("subprocess", "thread"):
             raise ValueError("mode must be 'subprocess' or 'thread'")
         self.app_dir = Path(app_dir)
@@ -77,6 +95,11 @@ class LocalHost:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> LocalHost:
+        """Start the host and wait until it serves; sets ``base_url``, ``port`` and ``system_key``.
+
+        Raises:
+            LocalHostError: it is already running, or did not start in time (with its output).
+        """
         if self.running:
             raise LocalHostError("host is already running")
         self.returncode = None
@@ -91,12 +114,14 @@ class LocalHost:
 
     @property
     def running(self) -> bool:
+        """Whether the host process (or thread) is still alive."""
         if self._proc is not None:
             return self._proc.poll() is None
         return self._threaded is not None and self._threaded.alive
 
     @property
     def pid(self) -> int | None:
+        """The host process id in subprocess mode, else None."""
         return self._proc.pid if self._proc is not None else None
 
     def stop(self, timeout: float = 30.0) -> int | None:
@@ -143,15 +168,18 @@ class LocalHost:
         return "".join(self._lines)
 
     def __enter__(self) -> LocalHost:
+        """Start the host (see :meth:`start`)."""
         return self.start()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        """Stop the host gracefully if it is still running."""
         if self.running:
             self.stop()
 
     def url(self, path: str) -> str:
+        """The absolute URL of ``path`` on this host (a leading slash is optional)."""
         return self.base_url + "/" + path.lstrip("/")
 
     # -- subprocess mode ------------------------------------------------------------------------

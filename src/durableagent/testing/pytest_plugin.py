@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def local_host(tmp_path: Path) -> Iterator[Callable[..., LocalHost]]:
-    """Start local hosts for this test: ``host = local_host(app_dir, **LocalHost options)``.
+    """Start local hosts for this test; call it with an app directory and ``LocalHost`` options.
 
     Each host gets its own store under ``tmp_path`` unless ``store=`` is given; every host started
     through the factory is stopped when the test ends.

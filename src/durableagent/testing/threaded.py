@@ -21,7 +21,10 @@ class LocalHostError(RuntimeError):
 
 
 class ThreadedHost:
+    """A ``HostRunner`` on a daemon thread, with the process environment set while it runs."""
+
     def __init__(self, options: Any, env: Mapping[str, str]) -> None:
+        """Hold the ``ServeOptions`` and the environment to apply; nothing starts yet."""
         self.options = options
         self.env = dict(env)
         self._runner: Any = None
@@ -31,6 +34,7 @@ class ThreadedHost:
 
     @property
     def alive(self) -> bool:
+        """Whether the host's thread is still running."""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, timeout: float) -> str:
@@ -58,10 +62,12 @@ class ThreadedHost:
         return str(runner.base_url)
 
     def system_key(self) -> str | None:
+        """The running host's system key (for the Durable webhooks), or None before start."""
         context = self._runner.context if self._runner is not None else None
         return None if context is None else str(context.keys.system)
 
     def stop(self, timeout: float) -> None:
+        """Ask the host to stop, wait up to ``timeout`` s, and restore the saved environment."""
         if self._runner is not None:
             self._runner.request_stop()
         if self._thread is not None:

@@ -68,4 +68,4 @@ def test_problems_import_stays_light() -> None:
 def test_contract_modules_are_small_and_say_why(module: Path) -> None:
     text = module.read_text()
     assert len(text.splitlines()) < 250
-    assert text.startswith('"""')
+    assert text.startswith(('"""', 'r"""'))  # a raw docstring when it shows regex escapes (D301)

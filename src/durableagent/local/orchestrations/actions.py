@@ -144,6 +144,7 @@ def _issue_one(
 
 
 def schedule_activity(out: EpisodeOutcome, seq: int, name: str, input_text: str | None, at: datetime) -> None:
+    """Record ``TaskScheduled`` numbered ``seq`` and queue the activity to run once the episode commits."""
     out.history.append(wire.task_scheduled(at, seq, name, input_text))
     out.activities.append(ActivityWork(seq, name, input_text))
 

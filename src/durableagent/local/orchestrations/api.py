@@ -59,12 +59,16 @@ def flag(req: DurableRequest, name: str, default: bool) -> bool:
 
 
 class InstanceApi:
+    """Start, raise-event, terminate/suspend/resume/restart/rewind: each committed, then the engine woken."""
+
     def __init__(self, ctx: HostContext, engine: OrchestrationEngine) -> None:
+        """Serve the instance endpoints of the host in ``ctx``, waking ``engine`` after each commit."""
         self.ctx = ctx
         self.engine = engine
         self.store = ctx.store
 
     def links(self, req: DurableRequest, instance_id: str) -> dict[str, str]:
+        """The management URLs of ``instance_id`` (``statusQueryGetUri``...) as the SDK reads them."""
         hub = req.query.get("taskhub") or self.ctx.hub_name
         connection = req.query.get("connection") or DEFAULT_CONNECTION
         code = f"code={self.ctx.keys.system}" if self.ctx.keys.system else ""
@@ -85,6 +89,7 @@ class InstanceApi:
         )
 
     async def start(self, req: DurableRequest, params: dict[str, str]) -> DurableResponse:
+        """``POST orchestrators/{functionName}[/{instanceId}]``: 400 for an unknown name or bad id."""
         name = params.get("functionName", "")
         function = self.ctx.index.orchestrators.get(name.lower())
         if function is None:
@@ -111,6 +116,11 @@ class InstanceApi:
         input_text: str | None,
         requested_version: str | None = None,
     ) -> DurableResponse:
+        """Create (or replace a finished) instance, commit its START message, answer 202 + links.
+
+        An instance of that id that is still running is left alone and answered 500 with the extension's
+        message.
+        """
         stamp = wire.format_time(datetime.now(timezone.utc))
         version = versioning.version_for_new_instance(requested_version, self.ctx.settings.versioning)
 
@@ -134,6 +144,7 @@ class InstanceApi:
         return self.check_status(req, instance_id)
 
     async def raise_event(self, req: DurableRequest, params: dict[str, str]) -> DurableResponse:
+        """``POST instances/{id}/raiseEvent/{name}``: 404 unknown, 410 ended, else 202 once queued."""
         instance_id, name = params.get("instanceId", ""), params.get("eventName", "")
         row = await self.store.read(lambda conn: tables.get_instance(conn, instance_id))
         if row is None:
@@ -151,6 +162,7 @@ class InstanceApi:
         return await self._post(instance_id, MessageKind.EVENT, event=event)
 
     async def operation(self, req: DurableRequest, params: dict[str, str]) -> DurableResponse:
+        """``POST instances/{id}/{operation}``: terminate, suspend, resume, restart or rewind."""
         instance_id, operation = params.get("instanceId", ""), params.get("operation", "").lower()
         if operation not in ("terminate", "suspend", "resume", "restart", "rewind"):
             return DurableResponse(404)

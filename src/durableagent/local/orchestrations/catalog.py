@@ -21,6 +21,7 @@ class Catalog:
 
     @classmethod
     def of(cls, activities: Sequence[str], orchestrators: Sequence[str], entities: Sequence[str]) -> Catalog:
+        """Build from the durable names of the app's functions, lower-cased for lookups."""
         return cls(
             frozenset(n.lower() for n in activities),
             frozenset(n.lower() for n in orchestrators),
@@ -32,6 +33,7 @@ class ActionRejected(Exception):
     """A new action the extension would refuse; the orchestration fails with ``message``."""
 
     def __init__(self, message: str) -> None:
+        """Keep ``message``, the failure reason the orchestration ends with."""
         super().__init__(message)
         self.message = message
 

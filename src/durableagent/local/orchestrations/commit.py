@@ -42,6 +42,12 @@ class Effects:
 def commit_outcome(
     conn: sqlite3.Connection, snap: InstanceSnapshot, out: EpisodeOutcome, now: datetime
 ) -> Effects | None:
+    """Write ``out`` for the episode that started from ``snap``, in the caller's transaction.
+
+    Returns:
+        What to set in motion once the transaction commits, or None (nothing written) when the
+        instance changed under the episode: purged, restarted, or given more history meanwhile.
+    """
     iid, execution = snap.instance_id, snap.execution_id
     row = tables.get_instance(conn, iid)
     if row is None or row.execution_id != execution or tables.history_length(conn, iid) != len(snap.history):

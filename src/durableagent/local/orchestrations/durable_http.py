@@ -118,6 +118,7 @@ def poll_request(request: dict[str, Any], location: str) -> dict[str, Any]:
 
 
 def poll_delay(response: dict[str, Any]) -> float:
+    """Seconds to wait before polling a 202 again: its ``Retry-After`` seconds, else the 30 s default."""
     retry_after = _header(response, "Retry-After")
     if retry_after is not None and retry_after.strip().isdigit():
         return float(retry_after.strip())

@@ -49,6 +49,7 @@ def finish(
     at: datetime,
     parent_event: Callable[[datetime, int, str | None], HistoryEvent],
 ) -> EpisodeOutcome:
+    """End the execution with ``status`` and ``output``; ``parent_event`` builds the parent's notice."""
     out.history.append(wire.execution_completed(at, status.value, output))
     out.history.append(wire.orchestrator_completed(at))
     return _end(snap, out, status, output, parent_event(at, _pseq(snap), output))
@@ -74,6 +75,7 @@ def _end(
 def continue_as_new(
     out: EpisodeOutcome, action: wire.Action, at: datetime, new_id: Callable[[], str]
 ) -> EpisodeOutcome:
+    """End the execution as ContinuedAsNew: a fresh one with the action's input and empty state."""
     value = action.raw.get("input")
     out.new_input_text = json.dumps(value) if value is not None else None
     out.new_execution_id = new_id().replace("-", "")
@@ -89,6 +91,7 @@ def continue_as_new(
 
 
 def control(snap: InstanceSnapshot, message: Message, out: EpisodeOutcome, at: datetime) -> EpisodeOutcome:
+    """Apply a terminate, suspend or resume message without invoking the orchestrator."""
     out.invoked = False
     if message.kind is MessageKind.TERMINATE:
         out.history.append(wire.execution_terminated(at, message.reason))

@@ -42,6 +42,7 @@ class InvocationFailed(Exception):
     """The orchestrator function raised; ``message`` is the exception text (may carry $OutOfProcData$)."""
 
     def __init__(self, message: str) -> None:
+        """Keep ``message``, the exception text the orchestrator's worker reported."""
         super().__init__(message)
         self.message = message
 

@@ -34,6 +34,7 @@ class RuntimeStatus(str, Enum):
 
     @property
     def is_terminal(self) -> bool:
+        """Whether the instance has ended (Completed, Failed, Canceled or Terminated)."""
         return self in _TERMINAL
 
 
@@ -100,6 +101,7 @@ class EngineState:
     calls: list[str] = field(default_factory=list)  # request ids of entity calls not yet answered
 
     def to_json(self) -> str:
+        """The JSON kept in the instance row (integer keys written as strings)."""
         doc = asdict(self)
         doc["retries"] = {str(k): v for k, v in doc["retries"].items()}
         doc["retry_owner"] = {str(k): v for k, v in doc["retry_owner"].items()}
@@ -107,6 +109,7 @@ class EngineState:
 
     @classmethod
     def from_json(cls, text: str | None) -> EngineState:
+        """Parse :meth:`to_json` output; empty or None text gives a fresh state."""
         if not text:
             return cls()
         doc: dict[str, Any] = json.loads(text)
@@ -122,6 +125,7 @@ class EngineState:
         )
 
     def copy(self) -> EngineState:
+        """A deep copy, so an episode can change it and still be discarded."""
         return EngineState.from_json(self.to_json())
 
 
@@ -152,6 +156,8 @@ class InstanceSnapshot:
 
 @dataclass(frozen=True)
 class ActivityWork:
+    """An activity to run: the function ``name`` with ``input_text``; its result answers ``seq``."""
+
     seq: int
     name: str
     input_text: str | None
@@ -159,12 +165,16 @@ class ActivityWork:
 
 @dataclass(frozen=True)
 class TimerWork:
+    """A timer numbered ``seq`` to fire at ``fire_at`` (a delayed COMPLETION message)."""
+
     seq: int
     fire_at: datetime
 
 
 @dataclass(frozen=True)
 class EntityWork:
+    """An entity call or signal sent from the orchestration; a call's answer names ``request_id``."""
+
     target: str  # "@name@key"
     operation: str
     input_text: str | None  # what the entity sees in batch[i].input
@@ -174,6 +184,8 @@ class EntityWork:
 
 @dataclass(frozen=True)
 class ChildStart:
+    """A sub-orchestration to start; its end is reported to the parent as ``parent_seq``."""
+
     instance_id: str
     name: str
     input_text: str | None

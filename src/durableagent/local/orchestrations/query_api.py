@@ -25,11 +25,15 @@ _STATUS_BY_NAME = {s.value: s for s in RuntimeStatus}
 
 
 class QueryApi:
+    """Status, list and purge of instances (the read side of ``InstanceApi``'s store)."""
+
     def __init__(self, instances: InstanceApi) -> None:
+        """Share ``instances``' store and its management links."""
         self.instances = instances
         self.store = instances.store
 
     async def get(self, req: DurableRequest, params: dict[str, str]) -> DurableResponse:
+        """``GET instances/{id}``: 202 while running, 200 once ended (500 if failed and asked), else 404."""
         instance_id = params.get("instanceId")
         if not instance_id:
             return await self.list(req)
@@ -63,6 +67,7 @@ class QueryApi:
         return DurableResponse.json(code, body)
 
     async def list(self, req: DurableRequest) -> DurableResponse:
+        """``GET instances``: matching instances, oldest first, ``top`` a page, with a continuation token."""
         top_text = req.query.get("top", "")
         top = int(top_text) if top_text.isdigit() and int(top_text) > 0 else DEFAULT_PAGE
         after = _token(req.headers.get("x-ms-continuation-token"))
@@ -90,6 +95,7 @@ class QueryApi:
         return DurableResponse.json(200, items, headers)
 
     async def delete(self, req: DurableRequest, params: dict[str, str]) -> DurableResponse:
+        """Purge one instance, or every one matching the filters (``createdTimeFrom`` required)."""
         instance_id = params.get("instanceId")
         if instance_id:
             deleted = await self.store.write(lambda conn: tables.delete_instance(conn, instance_id))

@@ -45,6 +45,7 @@ class RewindRefused(Exception):
     """The instance cannot be rewound here (``message`` says why)."""
 
     def __init__(self, message: str) -> None:
+        """Keep ``message``, the reason given in the 501 answer."""
         super().__init__(message)
         self.message = message
 

@@ -35,11 +35,15 @@ _MAX_TIMER_SLEEP_S = 30.0
 
 
 def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
     return datetime.now(timezone.utc)
 
 
 class OrchestrationEngine:
+    """Runs the app's orchestrations: one drain task per instance, activities, and the timer loop."""
+
     def __init__(self, ctx: HostContext) -> None:
+        """Bind to the host in ``ctx``; nothing runs until :meth:`start` or :meth:`wake`."""
         self.ctx = ctx
         self.store = ctx.store
         index = ctx.index
@@ -91,6 +95,7 @@ class OrchestrationEngine:
         )
 
     def timers_changed(self) -> None:
+        """Wake the timer loop to rescan now: a committed episode added timers."""
         self._timer_wakeup.set()
 
     # -- episodes ---------------------------------------------------------------------------------
@@ -246,6 +251,7 @@ class OrchestrationEngine:
             )
 
     def committed(self, results: Sequence[EntityCallResult]) -> None:
+        """Wake the instances whose entity call results were just committed."""
         for result in results:
             self.wake(result.instance_id)
 

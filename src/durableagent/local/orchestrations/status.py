@@ -76,6 +76,7 @@ def status_payload(
     history: Sequence[HistoryEvent] | None = None,
     show_history_output: bool = False,
 ) -> dict[str, Any]:
+    """The ``StatusResponsePayload`` of ``row``; ``history`` adds ``historyEvents`` (showHistory)."""
     payload: dict[str, Any] = {
         "name": row.name,
         "instanceId": row.instance_id,

@@ -36,6 +36,8 @@ _COLUMNS = (
 
 @dataclass(frozen=True)
 class InstanceRow:
+    """One ``orch_instances`` row, decoded: the current execution's status, payload texts and parent."""
+
     instance_id: str
     name: str
     execution_id: str
@@ -51,6 +53,7 @@ class InstanceRow:
 
     @property
     def is_running(self) -> bool:
+        """Whether the instance can still change (Pending, Running, ContinuedAsNew or Suspended)."""
         return self.status.value in RUNNING_STATES
 
 
@@ -77,6 +80,7 @@ def _opt(value: object) -> str | None:
 
 
 def get_instance(conn: sqlite3.Connection, instance_id: str) -> InstanceRow | None:
+    """The instance's row, or None if no such instance exists."""
     r = conn.execute(
         f"SELECT {_COLUMNS} FROM orch_instances WHERE instance_id = ?",  # noqa: S608 - fixed column list
         (instance_id,),
@@ -85,6 +89,7 @@ def get_instance(conn: sqlite3.Connection, instance_id: str) -> InstanceRow | No
 
 
 def history(conn: sqlite3.Connection, instance_id: str) -> list[HistoryEvent]:
+    """The current execution's history events, in the order they were appended."""
     rows = conn.execute(
         "SELECT event FROM orch_history WHERE instance_id = ? ORDER BY position", (instance_id,)
     ).fetchall()
@@ -92,6 +97,7 @@ def history(conn: sqlite3.Connection, instance_id: str) -> list[HistoryEvent]:
 
 
 def snapshot(conn: sqlite3.Connection, instance_id: str) -> InstanceSnapshot | None:
+    """The instance as an episode starts from it (row, history, engine state), or None if absent."""
     row = get_instance(conn, instance_id)
     if row is None:
         return None
@@ -110,6 +116,7 @@ def snapshot(conn: sqlite3.Connection, instance_id: str) -> InstanceSnapshot | N
 
 
 def ready_messages(conn: sqlite3.Connection, instance_id: str, now: str, limit: int = 500) -> list[Message]:
+    """Up to ``limit`` of the instance's messages visible at ``now``, oldest first."""
     rows = conn.execute(
         "SELECT id, kind, execution_id, event, reason FROM orch_messages"
         " WHERE instance_id = ? AND visible_at <= ? ORDER BY id LIMIT ?",
@@ -129,6 +136,7 @@ def post(
     reason: str | None = None,
     timer_seq: int | None = None,
 ) -> None:
+    """Queue a message for the instance; it is seen once ``visible_at`` (ISO 8601 UTC) has passed."""
     conn.execute(
         "INSERT INTO orch_messages (instance_id, execution_id, kind, event, reason, timer_seq, visible_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -186,6 +194,7 @@ def delete_instance(conn: sqlite3.Connection, instance_id: str) -> int:
 def append_history(
     conn: sqlite3.Connection, instance_id: str, start: int, events: Iterable[HistoryEvent]
 ) -> None:
+    """Append ``events`` to the instance's history at positions ``start``, ``start + 1``, ..."""
     conn.executemany(
         "INSERT INTO orch_history (instance_id, position, event) VALUES (?, ?, ?)",
         [(instance_id, start + i, json.dumps(e)) for i, e in enumerate(events)],
@@ -193,6 +202,7 @@ def append_history(
 
 
 def history_length(conn: sqlite3.Connection, instance_id: str) -> int:
+    """How many history events the instance has (the commit's optimistic-concurrency check)."""
     return int(
         conn.execute("SELECT count(*) FROM orch_history WHERE instance_id = ?", (instance_id,)).fetchone()[0]
     )

@@ -24,6 +24,7 @@ def add_activity(
     input_text: str | None,
     now: str,
 ) -> int:
+    """Insert the activity's work row (kept until its result is committed); returns the row id."""
     cur = conn.execute(
         "INSERT INTO orch_activities (instance_id, execution_id, seq, name, input, scheduled_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -34,6 +35,8 @@ def add_activity(
 
 @dataclass(frozen=True)
 class ActivityRow:
+    """One ``orch_activities`` row: an activity invocation that has no committed result yet."""
+
     id: int
     instance_id: str
     execution_id: str
@@ -43,6 +46,7 @@ class ActivityRow:
 
 
 def pending_activities(conn: sqlite3.Connection) -> list[ActivityRow]:
+    """Every activity without a committed result, oldest first (re-dispatched at start)."""
     rows = conn.execute(
         "SELECT id, instance_id, execution_id, seq, name, input FROM orch_activities ORDER BY id"
     ).fetchall()
@@ -65,6 +69,7 @@ def finish_activity(conn: sqlite3.Connection, row: ActivityRow, event: HistoryEv
 
 
 def due_instances(conn: sqlite3.Connection, after: str, until: str) -> list[str]:
+    """Instances with a message that became visible in ``(after, until]``: timers just due."""
     rows = conn.execute(
         "SELECT DISTINCT instance_id FROM orch_messages WHERE visible_at > ? AND visible_at <= ?",
         (after, until),
@@ -73,5 +78,6 @@ def due_instances(conn: sqlite3.Connection, after: str, until: str) -> list[str]
 
 
 def next_due(conn: sqlite3.Connection, after: str) -> str | None:
+    """The earliest ``visible_at`` after ``after``, or None: when the timer loop must wake next."""
     r = conn.execute("SELECT min(visible_at) FROM orch_messages WHERE visible_at > ?", (after,)).fetchone()
     return str(r[0]) if r and r[0] is not None else None

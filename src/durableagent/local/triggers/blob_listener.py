@@ -77,6 +77,11 @@ class BlobListener:
         host_id: str,
         max_dequeue_count: int,
     ) -> None:
+        """Watch ``path`` (``container/pattern``) in ``blobs``.
+
+        ``host_id`` goes into the receipt paths; a blob that fails ``max_dequeue_count`` times is poisoned
+        (a message in ``queues``' ``webjobs-blobtrigger-poison``).
+        """
         self.ctx, self.function, self.blobs, self.queues = ctx, function, blobs, queues
         self.name: str = function.get_function_name()
         self.container, self.prefix, self.pattern = compile_path(path)

@@ -26,6 +26,7 @@ class Props(dict[str, Any]):
     """Binding properties looked up case-insensitively (``function.json`` names are, for the host)."""
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
+        """Copy ``doc`` with lower-cased keys."""
         super().__init__((str(k).lower(), v) for k, v in doc.items())
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -33,9 +34,11 @@ class Props(dict[str, Any]):
         return super().get(key.lower(), default)
 
     def __getitem__(self, key: str) -> Any:
+        """The value of ``key`` in any case; KeyError if absent."""
         return super().__getitem__(key.lower())
 
     def __contains__(self, key: object) -> bool:
+        """Whether ``key`` (a string, any case) is present."""
         return isinstance(key, str) and super().__contains__(key.lower())
 
 

@@ -51,6 +51,7 @@ class Backoff:
     """``RandomizedExponentialBackoffStrategy`` from 100 ms to the maximum polling interval."""
 
     def __init__(self, maximum: timedelta) -> None:
+        """Start at the 100 ms minimum; ``maximum`` is the queue's ``maxPollingInterval``."""
         self.minimum, self.maximum = MIN_POLLING.total_seconds(), maximum.total_seconds()
         self.current, self.exponent = self.minimum, 0
 
@@ -111,6 +112,7 @@ class QueueListener:
         poison: QueueClient | None,
         options: QueueOptions,
     ) -> None:
+        """Poll ``queue``; messages that fail ``maxDequeueCount`` times move to ``poison``."""
         self.ctx, self.function, self.queue, self.poison, self.options = ctx, function, queue, poison, options
         self.name: str = function.get_function_name()
         self._wake = asyncio.Event()

@@ -120,6 +120,7 @@ class Accounts:
     """The storage accounts of the app's bindings, by connection string (one client set each)."""
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        """No accounts yet; connection settings come from ``env`` (default: the environment)."""
         self.env = env
         self._by_conn: dict[str, StorageAccount] = {}
 

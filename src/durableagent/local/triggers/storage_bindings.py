@@ -67,6 +67,7 @@ class StorageBindings:
     """The invoker's binding hook for storage bindings."""
 
     def __init__(self, engine: StorageEngine) -> None:
+        """No functions added yet; ``engine`` supplies the storage accounts."""
         self.engine = engine
         self.by_function: dict[str, list[Any]] = {}
         self.hints: dict[str, dict[str, Any]] = {}
@@ -136,6 +137,7 @@ class BoundStorageCall:
     def __init__(
         self, owner: StorageBindings, bindings: list[Any], inputs: dict[str, meta.Datum], data: dict[str, Any]
     ) -> None:
+        """Hold one call's storage ``bindings``, its resolved ``inputs`` and binding data."""
         self.owner, self.bindings, self._inputs, self.data = owner, bindings, inputs, data
 
     @property

@@ -47,6 +47,7 @@ class StorageEngine:
     """The storage side of ``local/triggers``: accounts, Azurite, listeners, binding hook."""
 
     def __init__(self, ctx: HostContext) -> None:
+        """Collect the app's queue and blob triggered functions; nothing starts until install."""
         self.ctx = ctx
         self.accounts = Accounts()
         self.bindings = StorageBindings(self)

@@ -25,6 +25,7 @@ class TimerEngine:
     """The timer side of ``local/triggers``: one listener per timer function."""
 
     def __init__(self, ctx: HostContext) -> None:
+        """No listeners yet; :meth:`install` creates them."""
         self.ctx = ctx
         self.listeners: list[TimerListener] = []
         self.errors: list[tuple[str, str]] = []  # (function, reason)

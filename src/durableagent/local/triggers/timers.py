@@ -43,6 +43,7 @@ class TimerListener:
     """Runs one timer function until stopped."""
 
     def __init__(self, ctx: HostContext, function: Any, schedule: Schedule) -> None:
+        """Read ``runOnStartup`` and ``useMonitor`` (off for schedules firing more than once a minute)."""
         props = binding_props(function.get_trigger())
         self.ctx = ctx
         self.function = function

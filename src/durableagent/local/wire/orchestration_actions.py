@@ -31,6 +31,7 @@ class Action:
         return self.type is not ActionType.WAIT_FOR_EXTERNAL_EVENT
 
     def text(self, key: str) -> str | None:
+        """The wire field ``key`` if it is a string, else None."""
         value = self.raw.get(key)
         return value if isinstance(value, str) else None
 
@@ -104,9 +105,9 @@ def _flatten(items: Sequence[Any], into: list[Action]) -> None:
 
 
 def split_failure(message: str) -> tuple[str, OrchestratorResponse | None]:
-    """Split the exception text the SDK raises when the orchestrator threw.
+    r"""Split the exception text the SDK raises when the orchestrator threw.
 
-    ``TaskOrchestrationExecutor`` raises ``Exception(f"{exc}\\n\\n$OutOfProcData$:{state json}")``;
+    ``TaskOrchestrationExecutor`` raises ``Exception(f"{exc}\n\n$OutOfProcData$:{state json}")``;
     the extension parses the state after the marker (``OutOfProcMiddleware``). Returns the leading
     message and the parsed state, or ``(message, None)`` when there is no (valid) marker.
     """

@@ -112,10 +112,12 @@ def _event(kind: EventType, at: datetime, event_id: int = -1, **fields: Any) -> 
 
 
 def orchestrator_started(at: datetime) -> HistoryEvent:
+    """``OrchestratorStarted``: opens an episode; its ``Timestamp`` is the replay's current time."""
     return _event(EventType.ORCHESTRATOR_STARTED, at)
 
 
 def orchestrator_completed(at: datetime) -> HistoryEvent:
+    """``OrchestratorCompleted``: closes the events one episode added."""
     return _event(EventType.ORCHESTRATOR_COMPLETED, at)
 
 
@@ -152,32 +154,39 @@ def execution_completed(
 
 
 def execution_terminated(at: datetime, reason: str | None) -> HistoryEvent:
+    """``ExecutionTerminated``; the termination ``reason`` travels as ``Input``, as DTFx writes it."""
     return _event(EventType.EXECUTION_TERMINATED, at, Input=reason)
 
 
 def execution_suspended(at: datetime, reason: str | None) -> HistoryEvent:
+    """``ExecutionSuspended`` with the caller's ``reason`` (``None`` if none was given)."""
     return _event(EventType.EXECUTION_SUSPENDED, at, Reason=reason)
 
 
 def execution_resumed(at: datetime, reason: str | None) -> HistoryEvent:
+    """``ExecutionResumed`` with the caller's ``reason`` (``None`` if none was given)."""
     return _event(EventType.EXECUTION_RESUMED, at, Reason=reason)
 
 
 def task_scheduled(at: datetime, seq: int, name: str, input_text: str | None) -> HistoryEvent:
+    """``TaskScheduled`` for an activity call; ``seq`` is the ``EventId`` its answer names."""
     return _event(EventType.TASK_SCHEDULED, at, seq, Name=name, Version="", Input=input_text)
 
 
 def task_completed(at: datetime, seq: int, result: str | None) -> HistoryEvent:
+    """``TaskCompleted`` answering the ``TaskScheduled`` numbered ``seq``, with the result JSON text."""
     return _event(EventType.TASK_COMPLETED, at, TaskScheduledId=seq, Result=result)
 
 
 def task_failed(at: datetime, seq: int, reason: str, details: str | None) -> HistoryEvent:
+    """``TaskFailed`` answering the ``TaskScheduled`` numbered ``seq``, with ``Reason`` and ``Details``."""
     return _event(EventType.TASK_FAILED, at, TaskScheduledId=seq, Reason=reason, Details=details)
 
 
 def sub_orchestration_created(
     at: datetime, seq: int, name: str, instance_id: str, input_text: str | None, version: str | None = None
 ) -> HistoryEvent:
+    """``SubOrchestrationInstanceCreated`` numbered ``seq``: child ``instance_id`` and its input."""
     return _event(
         EventType.SUB_ORCHESTRATION_CREATED,
         at,
@@ -190,18 +199,22 @@ def sub_orchestration_created(
 
 
 def sub_orchestration_completed(at: datetime, seq: int, result: str | None) -> HistoryEvent:
+    """``SubOrchestrationInstanceCompleted`` for the child started as ``seq``, with its output."""
     return _event(EventType.SUB_ORCHESTRATION_COMPLETED, at, TaskScheduledId=seq, Result=result)
 
 
 def sub_orchestration_failed(at: datetime, seq: int, reason: str, details: str | None) -> HistoryEvent:
+    """``SubOrchestrationInstanceFailed`` for the child started as ``seq``, with ``Reason``/``Details``."""
     return _event(EventType.SUB_ORCHESTRATION_FAILED, at, TaskScheduledId=seq, Reason=reason, Details=details)
 
 
 def timer_created(at: datetime, seq: int, fire_at: datetime) -> HistoryEvent:
+    """``TimerCreated`` numbered ``seq``, due at ``fire_at``."""
     return _event(EventType.TIMER_CREATED, at, seq, FireAt=format_time(fire_at))
 
 
 def timer_fired(at: datetime, seq: int, fire_at: datetime) -> HistoryEvent:
+    """``TimerFired`` for the timer numbered ``seq`` (``TimerId``), due at ``fire_at``."""
     return _event(EventType.TIMER_FIRED, at, TimerId=seq, FireAt=format_time(fire_at))
 
 
@@ -211,6 +224,7 @@ def event_sent(at: datetime, seq: int, target: str, name: str, input_text: str) 
 
 
 def event_raised(at: datetime, name: str, input_text: str | None) -> HistoryEvent:
+    """``EventRaised``: an external event, or an entity's response named by its request id."""
     return _event(EventType.EVENT_RAISED, at, Name=name, Input=input_text)
 
 
