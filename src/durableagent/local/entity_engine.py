@@ -7,8 +7,8 @@ committed once per batch (protocol.md §4.2, §8). This engine keeps those promi
   accepted; a batch is the oldest ``max_batch`` rows of one entity;
 * at most one batch per entity runs at a time; different entities run in parallel;
 * the batch's new state and the removal of its rows commit in one ``BEGIN IMMEDIATE`` transaction
-  (with the results of entity *calls* for orchestrations, synchronous=FULL), then every
-  :meth:`watch` of that entity receives the committed state;
+  (with the results of entity *calls* for orchestrations, synchronous=FULL), then ``on_commit``
+  hears of the committed state (``inprocess_entities`` wakes the routes watching it);
 * a function that raises (or answers garbage) fails every operation of its batch and keeps the old
   state; the batch is still removed so a deterministic failure cannot loop forever. A crash before
   COMMIT leaves the rows in the mailbox, and :meth:`start` re-dispatches them on restart.
@@ -21,14 +21,11 @@ drain of that entity began meanwhile).
 from __future__ import annotations
 
 import asyncio
-import collections
-import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from azure.functions import meta
 
@@ -69,62 +66,6 @@ class CallResultSink(Protocol):
         """Called on the event loop after COMMIT (wake the waiting instances)."""
 
 
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
-
-
-class EntityWatch:
-    """Committed states of one entity, delivered on the loop of whoever watches."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Deliver on ``loop`` (the watcher's)."""
-        self._loop = loop
-        self._states: collections.deque[dict[str, Any] | None] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
-
-    def _push(self, state: dict[str, Any] | None) -> None:
-        self._states.append(state)
-        if self._waiter is not None:
-            _wake(self._waiter)
-
-    def deliver(self, state: dict[str, Any] | None) -> None:
-        """Queue a committed state (from any thread)."""
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            self._push(state)
-        else:
-            self._loop.call_soon_threadsafe(self._push, state)
-
-    async def next(self, timeout: float) -> tuple[bool, dict[str, Any] | None]:
-        """``(True, state)`` on a commit within ``timeout`` seconds, else ``(False, None)``."""
-        if not self._states:
-            waiter = self._waiter = self._loop.create_future()
-            timer = self._loop.call_later(timeout, _wake, waiter)
-            try:
-                await waiter
-            finally:
-                timer.cancel()
-                self._waiter = None
-        return (True, self._states.popleft()) if self._states else (False, None)
-
-    async def until(self, answer: Callable[[dict[str, Any] | None], T | None], seconds: float) -> T | None:
-        """The first committed state's ``answer`` that is not None, within ``seconds`` (else None).
-
-        No re-reads: every state committed while the watch is open reaches it, and a route opens
-        its watch before it reads or signals.
-        """
-        deadline = self._loop.time() + seconds
-        while (remaining := deadline - self._loop.time()) > 0:
-            got, state = await self.next(remaining)
-            if got and (found := answer(state)) is not None:
-                return found
-        return None
-
-
 class EntityEngine:
     """The mailboxes, drains and batch commits of every entity of one host."""
 
@@ -141,7 +82,7 @@ class EntityEngine:
         self._active: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
         self._drains = 0  # drains started, any entity: a preload is used only if none started meanwhile
-        self._watches: dict[str, set[EntityWatch]] = {}
+        self.on_commit: Callable[[str, str | None], None] | None = None  # (entity, state JSON or None)
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -160,20 +101,6 @@ class EntityEngine:
         self._loop = asyncio.get_running_loop()
         for eid in await self.store.read(tables.pending_entities):
             self.wake(eid)
-
-    @contextmanager
-    def watch(self, entity: str) -> Iterator[EntityWatch]:
-        """Receive every state committed for ``entity`` (``@name@key``) while the block runs."""
-        watch = EntityWatch(asyncio.get_running_loop())
-        self._watches.setdefault(entity, set()).add(watch)
-        try:
-            yield watch
-        finally:
-            watches = self._watches.get(entity)
-            if watches is not None:
-                watches.discard(watch)
-                if not watches:
-                    del self._watches[entity]
 
     async def enqueue_operation(
         self,
@@ -320,11 +247,8 @@ class EntityEngine:
         await self.store.write(commit, after_commit=stamp)
         if _faults.ARMED:
             _faults.crash_point("host.entity.after_commit")
-        watches = self._watches.get(eid)
-        if write_state and watches:
-            committed = json.loads(state) if exists and state else None
-            for watch in tuple(watches):
-                watch.deliver(committed)
+        if write_state and self.on_commit is not None:
+            self.on_commit(eid, state if exists else None)
         if calls:
             if sink is not None:
                 sink.committed(calls)

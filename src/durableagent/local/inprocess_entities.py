@@ -16,26 +16,95 @@ FULL commit. ``DURABLEAGENT_INPROCESS_RPC=0`` turns this off (the routes then us
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from durableagent import _faults
 from durableagent.local import entity_tables as tables
-from durableagent.local.entity_engine import EntityEngine, EntityWatch
+from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.store import Store
 
 DISABLE_ENV = "DURABLEAGENT_INPROCESS_RPC"
+T = TypeVar("T")
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+class EntityWatch:
+    """Committed states of one entity, delivered on the loop of whoever watches."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Deliver on ``loop`` (the watcher's)."""
+        self._loop = loop
+        self._states: collections.deque[dict[str, Any] | None] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def _push(self, state: dict[str, Any] | None) -> None:
+        self._states.append(state)
+        if self._waiter is not None:
+            _wake(self._waiter)
+
+    def deliver(self, state: dict[str, Any] | None) -> None:
+        """Queue a committed state (from any thread)."""
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self._push(state)
+        else:
+            self._loop.call_soon_threadsafe(self._push, state)
+
+    async def next(self, timeout: float) -> tuple[bool, dict[str, Any] | None]:
+        """``(True, state)`` on a commit within ``timeout`` seconds, else ``(False, None)``."""
+        if not self._states:
+            waiter = self._waiter = self._loop.create_future()
+            timer = self._loop.call_later(timeout, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        return (True, self._states.popleft()) if self._states else (False, None)
+
+    async def until(self, answer: Callable[[dict[str, Any] | None], T | None], seconds: float) -> T | None:
+        """The first committed state's ``answer`` that is not None, within ``seconds`` (else None).
+
+        No re-reads: every state committed while the watch is open reaches it, and a route opens
+        its watch before it reads or signals.
+        """
+        deadline = self._loop.time() + seconds
+        while (remaining := deadline - self._loop.time()) > 0:
+            got, state = await self.next(remaining)
+            if got and (found := answer(state)) is not None:
+                return found
+        return None
 
 
 class InProcessEntities:
     """An ``EntityClient`` (``durableagent.entity_client``) over this host's engine and store."""
 
     def __init__(self, engine: EntityEngine, store: Store) -> None:
-        """Serve the app's routes from ``engine`` and ``store``."""
+        """Serve the app's routes from ``engine`` and ``store``; hear of the engine's commits."""
         self._engine = engine
         self._store = store
+        self._watches: dict[str, set[EntityWatch]] = {}
+        engine.on_commit = self._committed
+
+    def _committed(self, entity: str, state: str | None) -> None:
+        """The engine committed ``entity``'s ``state`` (JSON, None when deleted): wake its watches."""
+        watches = self._watches.get(entity)
+        if watches:
+            committed = json.loads(state) if state else None
+            for watch in tuple(watches):
+                watch.deliver(committed)
 
     async def signal(self, name: str, key: str, operation: str, value: Any) -> None:
         """Queue ``operation`` as a signal; returns after its (not yet fsynced) commit."""
@@ -61,9 +130,18 @@ class InProcessEntities:
 
     @contextmanager
     def watch(self, name: str, key: str) -> Iterator[EntityWatch]:
-        """Watch the entity's commits while the block runs."""
-        with self._engine.watch(tables.entity_id(name, key)) as watch:
+        """Receive every state committed for the entity while the block runs."""
+        entity = tables.entity_id(name, key)
+        watch = EntityWatch(asyncio.get_running_loop())
+        self._watches.setdefault(entity, set()).add(watch)
+        try:
             yield watch
+        finally:
+            watches = self._watches.get(entity)
+            if watches is not None:
+                watches.discard(watch)
+                if not watches:
+                    del self._watches[entity]
 
     async def flush(self) -> None:
         """Make every signal sent so far durable (an fsync of the store's WAL)."""

@@ -10,7 +10,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.validation.response.exceptions import DataValidationError
 
-from durableagent.contract import problems
+from durableagent.contract import problem_base, problems
 from durableagent.contract.problems import Problem, from_record, render
 from durableagent.contract.spec import spec_dict
 from durableagent.contract.validate import ContractValidator
@@ -167,6 +167,6 @@ def test_request_validation_problem_matches_the_spec(validator: ContractValidato
 
 def test_identifier_patterns_match_the_spec() -> None:
     schemas = spec_dict()["components"]["schemas"]
-    for name, pattern in problems._ID_PATTERNS.items():
+    for name, pattern in problem_base._ID_PATTERNS.items():
         spec_pattern = schemas["SessionId" if name == "sessionId" else "CorrelationId"]["pattern"]
         assert f"^{pattern.pattern}$" == spec_pattern

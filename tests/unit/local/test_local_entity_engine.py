@@ -117,25 +117,27 @@ def test_pending_mailboxes_are_redispatched_at_start(engine: EntityEngine) -> No
     assert _state(engine, "@recorder@r")["log"] == [0, 1, 2]
 
 
-def test_watches_see_each_state_after_it_is_committed(engine: EntityEngine) -> None:
-    async def go() -> list[tuple[bool, Any]]:
-        await engine.start()
-        seen = []
-        with engine.watch("@recorder@p") as watch:
-            await engine.enqueue_operation("@recorder@p", "put", "1", is_signal=True)
-            seen.append(await watch.next(5))
-            assert _state(engine, "@recorder@p")["log"] == [1]  # in the store when the watch wakes
-            await engine.enqueue_operation("@recorder@p", "delete", None, is_signal=True, durable=False)
-            seen.append(await watch.next(5))
-        assert "@recorder@p" not in engine._watches
-        await engine.stop(5)
-        return seen
+def test_each_committed_state_is_announced_after_it_is_committed(engine: EntityEngine) -> None:
+    seen: list[tuple[str, Any]] = []
 
-    (ok1, state1), (ok2, state2) = asyncio.run(go())
-    assert ok1
-    assert state1["log"] == [1]
-    assert ok2
-    assert state2 is None
+    def on_commit(entity: str, state: str | None) -> None:
+        stored = _state(engine, entity)  # already in the store when announced
+        seen.append((entity, None if state is None else json.loads(state)))
+        assert stored == seen[-1][1]
+
+    async def go() -> None:
+        engine.on_commit = on_commit
+        await engine.start()
+        await engine.enqueue_operation("@recorder@p", "put", "1", is_signal=True)
+        await _settle(engine)
+        await engine.enqueue_operation("@recorder@p", "delete", None, is_signal=True, durable=False)
+        await _settle(engine)
+        await engine.stop(5)
+
+    asyncio.run(go())
+    assert [e for e, _ in seen] == ["@recorder@p", "@recorder@p"]
+    assert seen[0][1]["log"] == [1]
+    assert seen[1][1] is None
     assert _state(engine, "@recorder@p") is None
 
 
