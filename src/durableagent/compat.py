@@ -7,7 +7,6 @@ version no longer has it. Nothing on a request's path calls into this module.
 
 * ``azure.durable_functions.models.utils.http_utils._close_session``: the local host's shutdown
   closes the SDK's module-global aiohttp session (:func:`close_sdk_http_session`);
-* ``http_utils._client_session``: tests forget that session between event loops;
 * ``azure.functions._abc.TraceContext`` / ``RetryContext``: the local host's ``func.Context``
   returns the worker's context types;
 * ``azure.functions._durable_functions.df_loads``: thread-mode hosts consume its one-shot
@@ -40,16 +39,6 @@ async def close_sdk_http_session() -> None:
     module = _http_utils()
     if module is not None:
         await module._close_session()
-
-
-def forget_sdk_http_session() -> None:
-    """Drop the SDK's module-global session without closing it (tests running several event loops).
-
-    The session is bound to the loop that created it; a test on a new loop must not reuse it.
-    """
-    module = _http_utils()
-    if module is not None:
-        module._client_session = None  # type: ignore[attr-defined]  # the SDK declares it untyped
 
 
 def functions_context_bases() -> tuple[type[Any], type[Any]]:

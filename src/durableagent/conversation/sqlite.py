@@ -133,7 +133,6 @@ class SQLiteConversationStore:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         self.path = Path(path)
         self.synchronous = synchronous
-        self._busy_timeout_ms = int(busy_timeout_ms)
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = self._guard(
             lambda: _connect(self.path, busy_timeout_ms, synchronous)

@@ -5,9 +5,9 @@ becomes a problem+json response. Unknown exceptions become a 500 ``internal-erro
 invocation's correlation id; neither the response nor the log line carries the exception's text
 (it may hold prompts or secrets) unless ``DURABLEAGENT_DEBUG_LOGS=1`` asks for tracebacks.
 
-Also here: the adapter of ``func.HttpRequest``/``func.HttpResponse`` to openapi-core's
-``Request``/``Response`` protocols (the contract layer does not import azure.functions), and
-:class:`RouteContext`, the typed view of the app that handlers get instead of the app itself.
+Also here: the adapter of ``func.HttpRequest`` to openapi-core's ``Request`` protocol (the contract
+layer does not import azure.functions), and :class:`RouteContext`, the typed view of the app that
+handlers get instead of the app itself.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 import azure.functions as func
 from openapi_core.datatypes import RequestParameters
 from pydantic import BaseModel
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.http import parse_cookie
 
 from durableagent import entity_client
@@ -111,22 +111,6 @@ class AzureOpenAPIRequest:
         self.body: bytes = request.get_body() or b""
 
 
-class AzureOpenAPIResponse:
-    """A ``func.HttpResponse`` seen through openapi-core's ``Response`` protocol (tests check replies)."""
-
-    __slots__ = ("content_type", "data", "headers", "status_code")
-
-    def __init__(self, response: func.HttpResponse) -> None:
-        """Adapt ``response``; its media type comes from ``mimetype`` when no header sets it."""
-        self.status_code: int = int(response.status_code)
-        header_items = list(response.headers.items())
-        declared = next((v for k, v in header_items if k.lower() == "content-type"), None)
-        mimetype = declared or response.mimetype or "application/octet-stream"
-        self.content_type: str = mimetype.split(";", 1)[0].strip().lower()
-        self.headers = Headers(header_items)
-        self.data: bytes = response.get_body()
-
-
 def validator_for(route_prefix: str, max_body_bytes: int | None = None) -> ContractValidator:
     """One validator per route prefix and body limit (normally one per process)."""
     return _validator(
@@ -166,8 +150,8 @@ async def serve(
     try:
         if req.method.upper() not in methods:
             raise MethodNotAllowed("This route does not support this method.", allow=methods)
-        limit = DEFAULT_LIMITS.max_body_bytes if max_body_bytes is None else max_body_bytes
-        validated = _validator(route_prefix_of(req.url, template), limit).validate(AzureOpenAPIRequest(req))
+        validator = validator_for(route_prefix_of(req.url, template), max_body_bytes)
+        validated = validator.validate(AzureOpenAPIRequest(req))
         operation = validated.operation_id
         response = await handler(validated)
     except Problem as problem:

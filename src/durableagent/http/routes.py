@@ -47,7 +47,6 @@ ROUTES = (
     Route("docs", docs.PAGE_TEMPLATE, _static(docs.docs_page), app_auth=False),
     Route("docs_asset", docs.ASSET_TEMPLATE, _static(docs.docs_asset), app_auth=False),
 )
-TEMPLATES = {route.name: route.template for route in ROUTES}
 
 
 def register_routes(app: Any, ctx: RouteContext, *, http_auth_level: func.AuthLevel, health: bool) -> None:

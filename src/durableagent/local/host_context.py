@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from azure.functions import meta
-
 from durableagent.local.durable_api import DurableApi
 from durableagent.local.entity_engine import EntityEngine
-from durableagent.local.indexing import DURABLE_CLIENT, AppIndex, DurableFunction
+from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker
 from durableagent.local.keys import KeyRing
 from durableagent.local.settings import AppSettings
@@ -48,26 +46,6 @@ class HostContext:
     def hub_name(self) -> str:
         """The task hub name (host.json ``hubName``, ``%SETTING%`` resolved)."""
         return self.settings.hub_name
-
-    async def invoke_durable(
-        self, function: DurableFunction, payload: str, *, invocation_id: str | None = None
-    ) -> str:
-        """Invoke an orchestrator, activity or entity function with its trigger payload (a JSON text).
-
-        Returns the encoded result text (the orchestrator's/entity's JSON answer, or ``df_dumps`` of an
-        activity's return value). Any durableClient input binding of the function gets this host's
-        binding. Exceptions from the function propagate (an activity failure, an invocation failure).
-        """
-        fn = function.function
-        inputs = {fn.get_trigger().name: meta.Datum(payload, "string")}
-        for binding in fn.get_bindings():
-            if str(binding.type) == DURABLE_CLIENT:
-                binding_json = self.client_binding_json(
-                    getattr(binding, "task_hub", None), getattr(binding, "connection_name", None)
-                )
-                inputs[binding.name] = meta.Datum(binding_json, "string")
-        result = await self.invoker.invoke(self.plans[function.name], inputs, invocation_id=invocation_id)
-        return "null" if result is None or result.value is None else str(result.value)
 
     def management_urls(self, instance_id: str, public_base_url: str | None = None) -> dict[str, str]:
         """The check-status payload of ``instance_id`` (``{id, statusQueryGetUri, ...}``, system key in).

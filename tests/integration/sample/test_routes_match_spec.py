@@ -13,8 +13,10 @@ import re
 import httpx
 
 from durableagent.contract.spec import spec_dict
-from durableagent.http.routes import TEMPLATES as ROUTES
+from durableagent.http.routes import ROUTES as ROUTE_TABLE
 from durableagent.local.problems import NO_ROUTE
+
+ROUTES = {route.name: route.template for route in ROUTE_TABLE}
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 HOST_NO_ROUTE = NO_ROUTE  # the host's own "no function matches" 404

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import azure.functions as func
+from werkzeug.datastructures import Headers
 
 from durableagent.http.edge import AzureOpenAPIRequest
 
@@ -34,3 +35,19 @@ def adapted(
 ) -> AzureOpenAPIRequest:
     """`http_request(...)` seen through openapi-core's Request protocol."""
     return AzureOpenAPIRequest(http_request(method, path, body, headers))
+
+
+class AzureOpenAPIResponse:
+    """A ``func.HttpResponse`` seen through openapi-core's ``Response`` protocol (tests check replies)."""
+
+    __slots__ = ("content_type", "data", "headers", "status_code")
+
+    def __init__(self, response: func.HttpResponse) -> None:
+        """Adapt ``response``; its media type comes from ``mimetype`` when no header sets it."""
+        self.status_code: int = int(response.status_code)
+        header_items = list(response.headers.items())
+        declared = next((v for k, v in header_items if k.lower() == "content-type"), None)
+        mimetype = declared or response.mimetype or "application/octet-stream"
+        self.content_type: str = mimetype.split(";", 1)[0].strip().lower()
+        self.headers = Headers(header_items)
+        self.data: bytes = response.get_body()

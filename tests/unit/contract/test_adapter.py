@@ -8,7 +8,8 @@ import azure.functions as func
 from openapi_core.protocols import Request, Response
 
 from durableagent.contract.validate import ContractValidator
-from durableagent.http.edge import AzureOpenAPIRequest, AzureOpenAPIResponse
+from durableagent.http.edge import AzureOpenAPIRequest
+from tests.unit.contract.helpers import AzureOpenAPIResponse
 
 
 def test_request_round_trip() -> None:

@@ -14,7 +14,7 @@ from durableagent.contract import problem_base, problems
 from durableagent.contract.problems import Problem, from_record, render
 from durableagent.contract.spec import spec_dict
 from durableagent.contract.validate import ContractValidator
-from durableagent.http.edge import AzureOpenAPIResponse
+from tests.unit.contract.helpers import AzureOpenAPIResponse
 
 from .helpers import JSON, RUN_URL, adapted
 

@@ -367,7 +367,7 @@ def test_agrees_with_plain_openapi_core(
 def test_success_responses_validate(validator: ContractValidator) -> None:
     import azure.functions as func
 
-    from durableagent.http.edge import AzureOpenAPIResponse
+    from tests.unit.contract.helpers import AzureOpenAPIResponse
 
     reply = {
         "response": {"t": 1},

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from azure.functions import meta
 
 from durableagent.local import cli, setting_refs
 from durableagent.local.app_loading import load_app_index
@@ -168,8 +170,16 @@ def test_durable_functions_with_unsupported_bindings_are_refused_before_user_cod
             ("Publish", "out", "serviceBus", "out")
         ]
         with pytest.raises(BindingNotSupported, match=r"'out' \(serviceBus\)"):
-            asyncio.run(ctx.invoke_durable(ctx.index.activities["publish"], '"x"'))
+            asyncio.run(_invoke(ctx, ctx.index.activities["publish"], '"x"'))
         assert not marker.exists()
     finally:
         ctx.invoker.shutdown()
         store.close()
+
+
+async def _invoke(ctx: Any, function: Any, payload: str) -> Any:
+    """Invoke a durable function of the host with its trigger payload (a JSON text)."""
+    fn = function.function
+    return await ctx.invoker.invoke(
+        ctx.plans[function.name], {fn.get_trigger().name: meta.Datum(payload, "string")}
+    )

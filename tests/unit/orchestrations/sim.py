@@ -20,8 +20,9 @@ import azure.functions as func
 from azure.functions._durable_functions import df_dumps, df_loads
 
 from durableagent.local.orchestrations import batching
+from durableagent.local.orchestrations.batching import Batch
 from durableagent.local.orchestrations.catalog import Catalog
-from durableagent.local.orchestrations.episode import InvocationFailed, run_episode
+from durableagent.local.orchestrations.episode import InvocationFailed, Invoker, complete, prepare
 from durableagent.local.orchestrations.model import (
     EngineState,
     EpisodeOutcome,
@@ -32,6 +33,28 @@ from durableagent.local.orchestrations.model import (
     RuntimeStatus,
 )
 from durableagent.local.wire import orchestration_json as wire
+
+
+def run_episode(
+    snap: InstanceSnapshot,
+    batch: Batch,
+    invoke: Invoker,
+    *,
+    now: datetime,
+    catalog: Catalog,
+    new_id: Callable[[], str],
+) -> EpisodeOutcome:
+    """:func:`prepare`, invoke synchronously, :func:`complete` (tests and synchronous callers)."""
+    prepared = prepare(snap, batch, now=now)
+    if prepared.request is None:
+        return prepared.out
+    answer: str | InvocationFailed
+    try:
+        answer = invoke(prepared.request)
+    except InvocationFailed as failure:
+        answer = failure
+    return complete(prepared, answer, catalog=catalog, new_id=new_id)
+
 
 T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 OrchestratorFn = Callable[[df.DurableOrchestrationContext], Generator[Any, Any, Any]]

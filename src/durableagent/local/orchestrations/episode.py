@@ -133,27 +133,6 @@ def complete(
     return out
 
 
-def run_episode(
-    snap: InstanceSnapshot,
-    batch: Batch,
-    invoke: Invoker,
-    *,
-    now: datetime,
-    catalog: Catalog,
-    new_id: Callable[[], str],
-) -> EpisodeOutcome:
-    """:func:`prepare`, invoke synchronously, :func:`complete` (tests and synchronous callers)."""
-    prepared = prepare(snap, batch, now=now)
-    if prepared.request is None:
-        return prepared.out
-    answer: str | InvocationFailed
-    try:
-        answer = invoke(prepared.request)
-    except InvocationFailed as failure:
-        answer = failure
-    return complete(prepared, answer, catalog=catalog, new_id=new_id)
-
-
 def episode_time(history: list[HistoryEvent], now: datetime) -> datetime:
     """``now``, but never before the last ``OrchestratorStarted`` (replay time must not go back)."""
     for event in reversed(history):

@@ -21,7 +21,6 @@ from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueServiceClient
 
 DEFAULT_CONNECTION = "AzureWebJobsStorage"
-DEV_STORAGE = "UseDevelopmentStorage=true"
 DEV_PORTS = {"blob": 10000, "queue": 10001, "table": 10002}
 
 
