@@ -19,19 +19,24 @@ __all__ = [
     "AgentFailed",
     "AgentNotFound",
     "ConflictingSessionIds",
+    "HeadersTooLarge",
     "IdempotencyKeyReused",
     "InternalError",
     "InvalidJson",
     "InvalidRequest",
     "InvalidResponseSchema",
     "InvocationFailed",
+    "MalformedRequest",
     "MethodNotAllowed",
+    "MisdirectedRequest",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
     "Problem",
     "ProblemRecord",
+    "RequestTimeout",
     "RoleNotAllowed",
+    "ServerBusy",
     "SessionNotFound",
     "StoreUnavailable",
     "StructuredOutputInvalid",
@@ -203,3 +208,33 @@ class UpstreamTimeout(Problem):
     """504: the model service (or a queued reset) did not finish in time."""
 
     status, slug, title = 504, "upstream-timeout", "The model service did not answer in time"
+
+
+class RequestTimeout(Problem):
+    """408: the request's headers did not arrive in time."""
+
+    status, slug, title = 408, "request-timeout", "Request timeout"
+
+
+class HeadersTooLarge(Problem):
+    """431: the request line and headers are larger than the host accepts."""
+
+    status, slug, title = 431, "headers-too-large", "Request header fields too large"
+
+
+class ServerBusy(Problem):
+    """503: the host has as many connections open as it accepts."""
+
+    status, slug, title = 503, "server-busy", "The server is busy"
+
+
+class MalformedRequest(Problem):
+    """400: the request is not valid HTTP/1.1 (framing or syntax)."""
+
+    status, slug, title = 400, "malformed-request", "Malformed HTTP request"
+
+
+class MisdirectedRequest(Problem):
+    """421: the ``Host`` the request names is not one this server answers for."""
+
+    status, slug, title = 421, "misdirected-request", "Misdirected request"

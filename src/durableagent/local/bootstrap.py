@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from durableagent.local import entity_tables
@@ -16,6 +17,7 @@ from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
+from durableagent.local.host_names import HostNames
 from durableagent.local.indexing import DURABLE_CLIENT
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.keys import build_keyring
@@ -55,6 +57,8 @@ def build_context(
     rpc_base_url: str,
     require_keys: bool,
     max_body_bytes: int,
+    listen_host: str = "127.0.0.1",
+    allowed_hosts: Sequence[str] = (),
 ) -> tuple[HostContext, FrontDoor]:
     """Index the app and assemble the host: keys, call plans, invoker, entity engine, HTTP routes.
 
@@ -112,5 +116,6 @@ def build_context(
         max_body_bytes=max_body_bytes,
         rpc_max_body_bytes=max(16 * 1024 * 1024, 4 * max_body_bytes),
         public_base_url=public_base_url,
+        host_names=HostNames(listen_host, allowed_hosts),
     )
     return ctx, front

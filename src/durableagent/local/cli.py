@@ -42,6 +42,21 @@ def _parser() -> argparse.ArgumentParser:
         default=10.0,
         help="seconds to let requests and entity batches finish on SIGTERM (default 10)",
     )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds for a request's headers (default 10; then 408)",
+    )
+    serve.add_argument(
+        "--max-connections", type=int, default=1024, help="open connections accepted (default 1024; then 503)"
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        help="a Host name to answer for besides loopback and this machine's (repeatable; else 421)",
+    )
     serve.add_argument("--log-level", default="info", choices=_LEVELS)
     serve.add_argument(
         "--debug-logs",
@@ -82,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         graceful_timeout=args.shutdown_timeout,
         entity_drain_timeout=args.shutdown_timeout,
         owns_process=True,
+        header_timeout=args.header_timeout,
+        max_connections=args.max_connections,
+        allowed_hosts=tuple(args.allowed_host),
     )
     try:
         code = HostRunner(options).run()

@@ -22,6 +22,7 @@ from azure.functions import meta
 
 from durableagent.local import bench_trace, http_io, problems
 from durableagent.local.durable_api import DurableApi, DurableRequest
+from durableagent.local.host_names import HostNames
 from durableagent.local.indexing import HttpFunction
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.keys import KeyRing, presented_key
@@ -58,6 +59,7 @@ class FrontDoor:
         max_body_bytes: int,
         rpc_max_body_bytes: int,
         public_base_url: str,
+        host_names: HostNames,
     ) -> None:
         """Wire the routes, keys and invoker; ``rpc_port`` is set once the RPC socket is bound."""
         self.routes = routes
@@ -69,13 +71,30 @@ class FrontDoor:
         self.max_body_bytes = max_body_bytes
         self.rpc_max_body_bytes = rpc_max_body_bytes
         self.public_base_url = public_base_url  # for links built on the RPC surface
+        self.host_names = host_names  # the Host values that may go into links (else 421)
         self.rpc_port: int | None = None
         self.accepting = True
 
     async def __call__(self, scope: http_io.Scope, receive: http_io.Receive, send: http_io.Send) -> None:
-        """Route one request: the RPC surface, the webhooks (system key), ping, else an HTTP function."""
+        """Route one request; a failure of the host itself is a 500 problem, never uvicorn's text."""
         if scope["type"] != "http":
             return  # lifespan is off; websockets are not served
+        started = False
+
+        async def tracked(message: http_io.Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._route(scope, receive, tracked)
+        except Exception as exc:  # noqa: BLE001 - the host's own error boundary
+            log_failure(log, exc, "the host failed to serve %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await http_io.send_problem(send, problems.host_failed())
+
+    async def _route(self, scope: http_io.Scope, receive: http_io.Receive, send: http_io.Send) -> None:
+        """The RPC surface, the webhooks (system key), ping, else an HTTP function."""
         raw_path = scope.get("raw_path") or scope["path"].encode()
         path = raw_path.decode("utf-8", "replace") if isinstance(raw_path, bytes) else str(raw_path)
         server = scope.get("server")
@@ -119,6 +138,10 @@ class FrontDoor:
         assert isinstance(found, Match)
         route: HttpRoute = found.target
         headers = http_io.request_headers(scope)
+        host = headers.get("host")
+        if host is not None and not self.host_names.accepts(host):
+            await http_io.send_problem(send, problems.misdirected())
+            return
         query = http_io.query_params(scope)
         if self.require_keys and not self.keys.allows(
             route.function.auth_level, route.function.name, presented_key(headers, query)
@@ -165,6 +188,10 @@ class FrontDoor:
         limit: int,
     ) -> None:
         headers = http_io.request_headers(scope)
+        host = headers.get("host")
+        if surface == "public" and host is not None and not self.host_names.accepts(host):
+            await http_io.send_problem(send, problems.misdirected())
+            return
         try:
             body = await http_io.read_body(receive, headers, limit)
         except http_io.BodyTooLarge:

@@ -11,9 +11,25 @@ its correlation id.
 
 from __future__ import annotations
 
-from durableagent.contract.problems import InvocationFailed, NotFound, PayloadTooLarge, Problem, Unauthorized
+from durableagent.contract.problems import (
+    InternalError,
+    InvocationFailed,
+    MisdirectedRequest,
+    NotFound,
+    PayloadTooLarge,
+    Problem,
+    Unauthorized,
+)
 
-__all__ = ["invocation_failed", "method_not_accepted", "not_found", "payload_too_large", "unauthorized"]
+__all__ = [
+    "host_failed",
+    "invocation_failed",
+    "method_not_accepted",
+    "misdirected",
+    "not_found",
+    "payload_too_large",
+    "unauthorized",
+]
 
 NO_ROUTE = "No function or endpoint matches this path."
 
@@ -53,3 +69,13 @@ def invocation_failed(invocation_id: str) -> Problem:
     return InvocationFailed(
         f"The function failed. Correlation id: {invocation_id}.", headers={"x-correlation-id": invocation_id}
     )
+
+
+def misdirected() -> Problem:
+    """The ``Host`` header names a server this host does not answer for (``host_names``)."""
+    return MisdirectedRequest("This host does not answer for the Host the request names.")
+
+
+def host_failed() -> Problem:
+    """The host itself failed while serving a request (a bug; the log has the exception type)."""
+    return InternalError("The host failed to serve this request.")

@@ -30,6 +30,7 @@ from durableagent.local import banner, entity_tables, gc_tuning
 from durableagent.local.bootstrap import build_context, prepare_environment
 from durableagent.local.front_door import FrontDoor
 from durableagent.local.host_context import HostContext
+from durableagent.local.http_protocol import protocol_class
 from durableagent.local.inprocess_entities import DISABLE_ENV, InProcessEntities
 from durableagent.local.settings import AppSettings, SettingsError
 from durableagent.local.store import MEMORY, Store
@@ -52,6 +53,9 @@ class ServeOptions:
         graceful_timeout: Seconds in-flight HTTP requests get to finish on shutdown.
         entity_drain_timeout: Seconds running entity batches get on shutdown (the rest redeliver).
         handle_signals: Install SIGINT/SIGTERM handlers (only on the main thread).
+        header_timeout: Seconds a connection may take to send a request's headers (then 408).
+        max_connections: Open connections accepted at once (beyond: 503 and close).
+        max_header_bytes: Largest request line + headers (beyond: 431).
     """
 
     app_dir: Path
@@ -66,6 +70,10 @@ class ServeOptions:
     entity_drain_timeout: float = 10.0
     handle_signals: bool = True
     owns_process: bool = False  # the serve command: the host may tune process-wide settings (GC)
+    header_timeout: float = 10.0
+    max_connections: int = 1024
+    max_header_bytes: int = 64 * 1024
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered beyond loopback and this machine's (host_names)
 
 
 def default_store(app_dir: Path) -> str:
@@ -129,14 +137,13 @@ class HostRunner:
         self._stop_requested = False
 
     def run(self) -> int:
-        """Serve until stopped, on uvloop unless ``DURABLEAGENT_LOOP`` says otherwise; the exit code."""
-        loop = os.environ.get("DURABLEAGENT_LOOP", "uvloop")
-        if loop == "uvloop":
+        """Serve until stopped (on uvloop where it is installed); the exit code."""
+        try:
             import uvloop
-
-            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-                return runner.run(self.main())
-        return asyncio.run(self.main())
+        except ImportError:  # Windows: uvloop is not available there
+            return asyncio.run(self.main())
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(self.main())
 
     def request_stop(self) -> None:
         """Ask the host to shut down, as SIGTERM does; a second call stops waiting on connections."""
@@ -185,6 +192,8 @@ class HostRunner:
                 rpc_base_url=rpc_base_url,
                 require_keys=opts.require_keys,
                 max_body_bytes=opts.max_body_bytes,
+                listen_host=opts.host,
+                allowed_hosts=opts.allowed_hosts,
             )
             front.rpc_port = rpc_port
             if os.environ.get(DISABLE_ENV) != "0":  # the app's routes reach the engine in-process
@@ -206,7 +215,11 @@ class HostRunner:
             lifespan="off",
             log_config=None,
             access_log=False,
-            http=os.environ.get("DURABLEAGENT_HTTP", "httptools"),
+            http=protocol_class(
+                header_timeout=self.options.header_timeout,
+                max_header_bytes=self.options.max_header_bytes,
+                max_connections=self.options.max_connections,
+            ),
             ws="none",
             loop="asyncio",
             server_header=False,

@@ -31,9 +31,13 @@ EXPECTED = {
     "SessionNotFound": (404, "session-not-found"),
     "TurnNotFound": (404, "turn-not-found"),
     "MethodNotAllowed": (405, "method-not-allowed"),
+    "MalformedRequest": (400, "malformed-request"),
+    "RequestTimeout": (408, "request-timeout"),
     "PreconditionFailed": (412, "precondition-failed"),
+    "MisdirectedRequest": (421, "misdirected-request"),
     "PayloadTooLarge": (413, "payload-too-large"),
     "UnsupportedMediaType": (415, "unsupported-media-type"),
+    "HeadersTooLarge": (431, "headers-too-large"),
     "IdempotencyKeyReused": (422, "idempotency-key-reused"),
     "StructuredOutputInvalid": (422, "structured-output-invalid"),
     "InternalError": (500, "internal-error"),
@@ -43,6 +47,7 @@ EXPECTED = {
     "UnsupportedStateVersion": (500, "unsupported-state-version"),
     "UpstreamUnavailable": (503, "upstream-unavailable"),
     "StoreUnavailable": (503, "store-unavailable"),
+    "ServerBusy": (503, "server-busy"),
     "UpstreamTimeout": (504, "upstream-timeout"),
 }
 CLASSES = [

@@ -14,6 +14,7 @@ import pytest
 from durableagent.local import http_io
 from durableagent.local.durable_api import DurableApi, DurableRequest, DurableResponse
 from durableagent.local.front_door import FrontDoor, HttpRoute
+from durableagent.local.host_names import HostNames
 from durableagent.local.indexing import index_app
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.keys import build_keyring
@@ -59,6 +60,7 @@ def door() -> Iterator[FrontDoor]:
     for fn in index.http:
         routes.add(fn.route, fn.methods, HttpRoute(fn, plan_function(fn.function), "req", ()))
     front = FrontDoor(
+        host_names=HostNames("127.0.0.1"),
         routes=routes,
         durable_api=api,
         keys=keys,
