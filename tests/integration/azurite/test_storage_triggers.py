@@ -70,7 +70,8 @@ class Storage:
         except ResourceNotFoundError:
             return False
         suffix = f"/{container}/{name}"
-        return any(r.name.endswith(suffix) and (r.metadata or {}).get("IsCompleted") == "true" for r in receipts)
+        done = [r for r in receipts if (r.metadata or {}).get("IsCompleted") == "true"]
+        return any(r.name.endswith(suffix) for r in done)
 
     def upload(self, container: str, name: str, data: bytes) -> None:
         with contextlib.suppress(ResourceExistsError):
