@@ -18,17 +18,21 @@ from durableagent.conversation.base import (
 )
 from durableagent.conversation.factory import store_from_environment, store_from_url
 from durableagent.conversation.memory import MemoryConversationStore
+from durableagent.conversation.sessions import InvalidCursorError, SessionPage, SessionSummary
 from durableagent.conversation.sqlite import SQLiteConversationStore
 
 __all__ = [
     "MAX_RECORD_UTF16_UNITS",
     "AzureTableConversationStore",
     "ConversationStore",
+    "InvalidCursorError",
     "MemoryConversationStore",
     "RecordTooLargeError",
     "RequestState",
     "SQLiteConversationStore",
+    "SessionPage",
     "SessionRef",
+    "SessionSummary",
     "StoreError",
     "StoreUnavailableError",
     "TurnRecord",

@@ -25,6 +25,25 @@ MIGRATIONS = (
         " state TEXT NOT NULL CHECK (state IN ('accepted', 'running')),"
         " PRIMARY KEY (agent, session, request_id));\n",
     ),
+    # The session index (conversation.sessions). Sessions that existed before it get a summary
+    # from their turns and the default 14-day expiry; the sweep's ``expire`` operation then checks
+    # it against the agent's real TTL and corrects it (or clears it for an agent without one).
+    Migration(
+        2,
+        "conv_0002_session_index",
+        "CREATE TABLE IF NOT EXISTS conv_sessions (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, last_active_at TEXT NOT NULL, turns INTEGER NOT NULL,"
+        " expires_at TEXT, PRIMARY KEY (agent, session));\n"
+        "CREATE INDEX IF NOT EXISTS conv_sessions_by_activity"
+        " ON conv_sessions (agent, last_active_at DESC, session);\n"
+        "CREATE INDEX IF NOT EXISTS conv_sessions_by_expiry"
+        " ON conv_sessions (agent, expires_at) WHERE expires_at IS NOT NULL;\n"
+        "INSERT OR IGNORE INTO conv_sessions"
+        " SELECT agent, session, MIN(json_extract(record, '$.started_at')),"
+        " MAX(json_extract(record, '$.completed_at')), COUNT(*),"
+        " strftime('%Y-%m-%dT%H:%M:%fZ', MAX(json_extract(record, '$.completed_at')), '+14 days')"
+        " FROM conv_turns GROUP BY agent, session;\n",
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 LOAD_SQL = (  # a range scan of the primary-key index

@@ -28,6 +28,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
+from durableagent.conversation import _table_sessions
 from durableagent.conversation._table_codec import (
     CLIENT_OPTIONS,
     DEFAULT_TABLE,
@@ -53,6 +54,7 @@ from durableagent.conversation.base import (
     decode_record,
     encode_record,
 )
+from durableagent.conversation.sessions import SessionPage, SessionSummary
 
 CAS_ATTEMPTS = 20
 
@@ -233,6 +235,34 @@ class AzureTableConversationStore:
                     if exc.status_code != 404:
                         raise
                     await self._delete_each(table, pk, batch)  # a row vanished meanwhile
+            await _table_sessions.drop(table, agent, session)
+
+    async def touch_session(self, summary: SessionSummary) -> None:
+        """Replace the summary and its order rows in the agent's index partition (``_table_sessions``)."""
+        table = await self._client()
+        with translated_errors():
+            await _table_sessions.touch(table, summary)
+
+    async def get_session(self, agent: str, session: str) -> SessionSummary | None:
+        """The session's summary row, if any."""
+        check_session(agent, session)
+        table = await self._client()
+        with translated_errors():
+            return await _table_sessions.get(table, agent, session)
+
+    async def list_sessions(self, agent: str, limit: int, cursor: str | None = None) -> SessionPage:
+        """One RowKey range of the agent's activity rows."""
+        check_session(agent, "x")
+        table = await self._client()
+        with translated_errors():
+            return await _table_sessions.page(table, agent, limit, cursor)
+
+    async def expired_sessions(self, agent: str, now: str, limit: int) -> list[SessionSummary]:
+        """One RowKey range of the agent's expiry rows."""
+        check_session(agent, "x")
+        table = await self._client()
+        with translated_errors():
+            return await _table_sessions.expired(table, agent, now, limit)
 
     @staticmethod
     async def _delete_each(table: TableClient, pk: str, row_keys: list[str]) -> None:

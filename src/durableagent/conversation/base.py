@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from durableagent.conversation.sessions import SessionPage, SessionSummary
 from durableagent.session_id import IDENTIFIER
 
 RequestState = Literal["accepted", "running"]
@@ -207,7 +208,27 @@ class ConversationStore(Protocol):
         ...
 
     async def drop_session(self, agent: str, session: str) -> None:
-        """Remove every turn of every incarnation and every ledger row of the session."""
+        """Remove every turn of every incarnation, every ledger row and the summary of the session."""
+        ...
+
+    async def touch_session(self, summary: SessionSummary) -> None:
+        """Upsert the session's summary in the index (``conversation.sessions``)."""
+        ...
+
+    async def get_session(self, agent: str, session: str) -> SessionSummary | None:
+        """The session's summary, or ``None`` when the index has none."""
+        ...
+
+    async def list_sessions(self, agent: str, limit: int, cursor: str | None = None) -> SessionPage:
+        """One page of the agent's sessions, newest activity first, after ``cursor``.
+
+        Raises:
+            InvalidCursorError: ``cursor`` was not issued by this store for this agent.
+        """
+        ...
+
+    async def expired_sessions(self, agent: str, now: str, limit: int) -> list[SessionSummary]:
+        """Up to ``limit`` of the agent's summaries with ``expires_at <= now``, earliest first."""
         ...
 
     async def aclose(self) -> None:

@@ -21,6 +21,13 @@ from durableagent.conversation.base import (
     decode_record,
     encode_record,
 )
+from durableagent.conversation.sessions import (
+    SessionPage,
+    SessionSummary,
+    activity_cursor,
+    check_limit,
+    parse_activity_cursor,
+)
 
 _Session = tuple[str, str]
 
@@ -35,6 +42,7 @@ class MemoryConversationStore:
         self._turns: dict[_Session, dict[str, dict[int, str]]] = {}
         # (agent, session) -> request_id -> (attempts, state)
         self._ledger: dict[_Session, dict[str, tuple[int, RequestState]]] = {}
+        self._summaries: dict[_Session, SessionSummary] = {}
 
     async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
         """Count one more attempt of the request (1 the first time) and mark it running."""
@@ -98,6 +106,47 @@ class MemoryConversationStore:
         with self._lock:
             self._turns.pop((agent, session), None)
             self._ledger.pop((agent, session), None)
+            self._summaries.pop((agent, session), None)
+
+    async def touch_session(self, summary: SessionSummary) -> None:
+        """Replace the session's summary."""
+        with self._lock:
+            self._summaries[(summary.agent, summary.session)] = summary
+
+    async def get_session(self, agent: str, session: str) -> SessionSummary | None:
+        """The session's summary, if any."""
+        with self._lock:
+            return self._summaries.get((agent, session))
+
+    async def list_sessions(self, agent: str, limit: int, cursor: str | None = None) -> SessionPage:
+        """Sorted on each call (newest activity first, then by session id): fine for tests."""
+        check_session(agent, "x")
+        check_limit(limit)
+        after = None if cursor is None else parse_activity_cursor(cursor)
+        with self._lock:
+            rows = [s for (a, _), s in self._summaries.items() if a == agent]
+        rows.sort(key=lambda s: s.session)
+        rows.sort(key=lambda s: s.last_active_at, reverse=True)  # stable: ties stay by session id
+        if after is not None:
+            active, session = after
+            rows = [
+                s
+                for s in rows
+                if s.last_active_at < active or (s.last_active_at == active and s.session > session)
+            ]
+        page, more = rows[:limit], len(rows) > limit
+        last = page[-1] if page else None
+        return SessionPage(page, activity_cursor(last) if more and last else None)
+
+    async def expired_sessions(self, agent: str, now: str, limit: int) -> list[SessionSummary]:
+        """Summaries with ``expires_at <= now``, earliest first."""
+        with self._lock:
+            rows = [
+                s
+                for (a, _), s in self._summaries.items()
+                if a == agent and s.expires_at is not None and s.expires_at <= now
+            ]
+        return sorted(rows, key=lambda s: (s.expires_at or "", s.session))[:limit]
 
     async def aclose(self) -> None:
         """Nothing to release: the dictionaries go with the object."""

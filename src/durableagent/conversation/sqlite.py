@@ -57,6 +57,7 @@ from durableagent.conversation._sqlite_db import (
     VERSION_TABLE,
     begin_attempt,
 )
+from durableagent.conversation._sqlite_sessions import SqliteSessionIndex
 from durableagent.conversation.base import (
     MAX_TURN,
     RequestState,
@@ -115,8 +116,8 @@ def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> sqlite3.Conn
     return conn
 
 
-class SQLiteConversationStore:
-    """Transcripts and the request ledger in ``conv_*`` tables of a (possibly shared) SQLite file."""
+class SQLiteConversationStore(SqliteSessionIndex):
+    """Transcripts, the request ledger and the session index in ``conv_*`` tables of a SQLite file."""
 
     def __init__(
         self,
@@ -277,6 +278,7 @@ class SQLiteConversationStore:
         def drop(conn: sqlite3.Connection) -> None:
             conn.execute("DELETE FROM conv_turns WHERE agent = ? AND session = ?", (agent, session))
             conn.execute("DELETE FROM conv_requests WHERE agent = ? AND session = ?", (agent, session))
+            conn.execute("DELETE FROM conv_sessions WHERE agent = ? AND session = ?", (agent, session))
 
         await self._write(drop, inline=False)  # may delete many rows: never on the caller's thread
 

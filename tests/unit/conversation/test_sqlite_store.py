@@ -42,7 +42,7 @@ async def test_shares_the_hosts_file(tmp_path: Path, host: sqlite3.Connection) -
     finally:
         await store.aclose()
     tables = {row[0] for row in host.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"entities", "conv_schema_version", "conv_turns", "conv_requests"}
+    assert tables == {"entities", "conv_schema_version", "conv_turns", "conv_requests", "conv_sessions"}
     assert host.execute("SELECT state FROM entities").fetchone() == ('{"turns": 1}',)
     assert host.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert host.execute("SELECT max(version) FROM conv_schema_version").fetchone() == (SCHEMA_VERSION,)
@@ -132,3 +132,32 @@ def test_calls_from_many_threads_and_loops(tmp_path: Path) -> None:
     assert sorted(counts) == list(range(1, 41))
     with pytest.raises(StoreError, match="closed"):
         asyncio.run(store.begin_attempt("Agent", "s-1", "c-1"))
+
+
+async def test_migration_2_indexes_sessions_of_a_version_1_file(tmp_path: Path) -> None:
+    """A file written before the session index gets a summary per session from its turns."""
+    from durableagent.conversation._sqlite_db import MIGRATIONS, VERSION_TABLE
+    from durableagent.sqlite_toolkit import migrate
+
+    path = tmp_path / "v1.sqlite"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, MIGRATIONS[:1], VERSION_TABLE) == 1
+    conn.execute("BEGIN")
+    for turn in (1, 2, 3):
+        conn.execute(
+            "INSERT INTO conv_turns VALUES (?, ?, ?, ?, ?)",
+            (REF.agent, REF.session, REF.incarnation, turn, record(turn).to_json()),
+        )
+    conn.execute("COMMIT")
+    conn.close()
+    store = SQLiteConversationStore(path)
+    try:
+        found = await store.get_session(REF.agent, REF.session)
+        assert found is not None
+        last = record(3).completed_at
+        assert (found.turns, found.created_at, found.last_active_at) == (3, record(1).started_at, last)
+        assert found.expires_at is not None
+        assert found.expires_at > last
+        assert (await store.list_sessions(REF.agent, 10)).sessions == [found]
+    finally:
+        await store.aclose()
