@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from datetime import timedelta
+from typing import Any, Final
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -27,10 +28,13 @@ from durableagent.entity.session import SessionEntity, entity_function
 from durableagent.entity.turn import TurnRunner
 from durableagent.http.edge import RouteContext
 from durableagent.http.routes import register_routes
-from durableagent.options import AppOptions
+from durableagent.options import AppOptions, check_ttl
 from durableagent.session_id import is_identifier
+from durableagent.sweep import FUNCTION_NAME as SWEEP_FUNCTION
+from durableagent.sweep import sweep_function
 
 logger = logging.getLogger("durableagent.app")
+APP_DEFAULT: Final[Any] = object()  # add_agent(session_ttl=...) not given: the app's AppOptions.session_ttl
 
 
 class AgentFunctionApp(df.DFApp):
@@ -65,6 +69,7 @@ class AgentFunctionApp(df.DFApp):
         self._registrations: dict[str, AgentRegistration] = {}  # by lower-cased name
         self._entities: dict[str, SessionEntity] = {}
         self._history = HistoryCache(max_bytes=self.options.history_cache_bytes)
+        self._sweeping = False
         self.stores = StoreHolder(conversation_store)
         self.routes = RouteContext(self._registrations, self.options, self.stores)
         register_routes(self, self.routes, http_auth_level=http_auth_level, health=enable_health_check)
@@ -77,14 +82,24 @@ class AgentFunctionApp(df.DFApp):
         return {reg.name: reg.agent for reg in self._registrations.values()}
 
     def add_agent(
-        self, agent: SupportsAgentRun, callback: AgentResponseCallbackProtocol | None = None
+        self,
+        agent: SupportsAgentRun,
+        callback: AgentResponseCallbackProtocol | None = None,
+        *,
+        session_ttl: timedelta | None = APP_DEFAULT,
     ) -> None:
         """Register ``agent``: its session entity, reachable at ``/agents/{agent.name}/...``.
 
+        ``session_ttl``: idle time after which a session of this agent is deleted (``None``: never;
+        default ``AppOptions.session_ttl``). The first agent with one registers the expiry sweep.
+
         Raises:
             ValueError: the agent has no valid name, or an agent with the same name (compared
-                case-insensitively, as Durable entity names are) is already registered.
+                case-insensitively, as Durable entity names are) is already registered, or
+                ``session_ttl`` is not a positive ``timedelta`` or None.
         """
+        ttl = self.options.session_ttl if session_ttl is APP_DEFAULT else session_ttl
+        check_ttl(ttl)
         name = getattr(agent, "name", None)
         if not name:
             raise ValueError("the agent has no name; give it one (Agent(..., name='WeatherAgent'))")
@@ -102,6 +117,8 @@ class AgentFunctionApp(df.DFApp):
             call=CallSettings(
                 timeout=self.options.model_timeout, transient_retries=self.options.transient_retries
             ),
+            session_ttl=ttl,
+            max_reply_bytes=self.options.max_reply_bytes,
         )
         self._registrations[name.lower()] = registration
         function_name = f"entity_{name.replace('-', '_')}"
@@ -110,7 +127,19 @@ class AgentFunctionApp(df.DFApp):
         self.function_name(function_name)(
             self.entity_trigger(context_name="context", entity_name=name)(function)
         )
+        if ttl is not None and not self._sweeping:
+            self._register_sweep()
         logger.info("registered agent %s", name)
+
+    def _register_sweep(self) -> None:
+        """The timer function of ``durableagent.sweep``, once per app."""
+        self._sweeping = True
+        function = self.generic_input_binding(arg_name="client", type="durableClient")(
+            sweep_function(self.routes)
+        )
+        self.function_name(SWEEP_FUNCTION)(
+            self.timer_trigger(arg_name="timer", schedule=self.options.expiry_sweep_schedule)(function)
+        )
 
     def registration(self, name: str) -> AgentRegistration | None:
         """The agent registered under ``name`` (case-insensitive), if any."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 MAX_WAIT_SECONDS = 200.0  # under the 230 s limit of Azure's front end for HTTP functions
+DEFAULT_SESSION_TTL = timedelta(days=14)  # the .NET durable agents host's default idle expiry
+DEFAULT_SWEEP_SCHEDULE = "0 */5 * * * *"  # NCRONTAB: every five minutes
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,13 @@ class AppOptions:
         max_body_bytes: Largest ``POST /run`` body accepted (413 beyond).
         history_cache_bytes: Memory (approximate) for the per-process cache of recent sessions'
             histories; a session not in it is read back from the conversation store.
+        session_ttl: How long a session may stay idle (no turn) before it is deleted, entity and
+            transcript; agents may override it (``add_agent(..., session_ttl=...)``); ``None``
+            keeps sessions for ever.
+        expiry_sweep_schedule: NCRONTAB schedule (or ``%SETTING%``) of the timer function that
+            deletes expired sessions; an expired session may live until the next sweep.
+        max_reply_bytes: Largest turn (reply and tool results, as stored JSON, UTF-8) the
+            transcript accepts; a larger one fails with ``reply-too-large`` (413), nothing stored.
     """
 
     wait_timeout: float = 30.0
@@ -32,6 +42,9 @@ class AppOptions:
     transient_retries: int = 2
     max_body_bytes: int = 64 * 1024
     history_cache_bytes: int = 64 * 1024 * 1024
+    session_ttl: timedelta | None = DEFAULT_SESSION_TTL
+    expiry_sweep_schedule: str = DEFAULT_SWEEP_SCHEDULE
+    max_reply_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
         """Raise ValueError for an option out of bounds.
@@ -46,3 +59,14 @@ class AppOptions:
             raise ValueError("allowed_roles must contain 'user' and may add 'system'")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        check_ttl(self.session_ttl)
+        if not self.expiry_sweep_schedule.strip():
+            raise ValueError("expiry_sweep_schedule must be an NCRONTAB expression or %SETTING%")
+        if self.max_reply_bytes < 1024:
+            raise ValueError("max_reply_bytes must be at least 1024")
+
+
+def check_ttl(ttl: timedelta | None) -> None:
+    """Raise ValueError unless ``ttl`` is None or a positive ``timedelta``."""
+    if ttl is not None and (not isinstance(ttl, timedelta) or ttl <= timedelta(0)):
+        raise ValueError("session_ttl must be a positive timedelta or None")

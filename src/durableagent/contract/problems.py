@@ -1,9 +1,8 @@
 """The catalogue of problem types (RFC 9457): one class per stable ``type``; import them from here.
 
 Every error answered is one of these (or a subclass): ``status``, ``slug`` (the ``type`` URI is
-``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising one
-anywhere and rendering it with ``render`` (``contract.problem_base``, re-exported here with the rest
-of the machinery) is the only way an error reaches a caller.
+``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising one and
+rendering it with ``render`` (``contract.problem_base``, re-exported here) is how an error reaches a caller.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ __all__ = [
     "PreconditionFailed",
     "Problem",
     "ProblemRecord",
+    "ReplyTooLarge",
     "RequestTimeout",
     "RoleNotAllowed",
     "ServerBusy",
@@ -142,6 +142,12 @@ class PayloadTooLarge(Problem):
     """413: the body, or a response schema in it, is over its size limit."""
 
     status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class ReplyTooLarge(PayloadTooLarge):
+    """413: the turn (reply and tool results) is over the app's ``max_reply_bytes``; nothing is stored."""
+
+    slug, title = "reply-too-large", "The reply is too large to store"
 
 
 class UnsupportedMediaType(Problem):

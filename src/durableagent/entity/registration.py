@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from agent_framework import SupportsAgentRun
 
@@ -24,6 +25,8 @@ class AgentRegistration:
         max_attempts: Deliveries of one turn before it is recorded as poisoned.
         call: Timeout and retries of one agent call.
         agent_type: The agent's class name (filled in from ``agent``).
+        session_ttl: Idle time after which a session is deleted (None: never; ``entity.expiry``).
+        max_reply_bytes: Largest stored turn JSON (UTF-8 bytes); beyond, ``reply-too-large``.
     """
 
     name: str
@@ -34,6 +37,8 @@ class AgentRegistration:
     max_attempts: int = 3
     call: CallSettings = field(default_factory=CallSettings)
     agent_type: str = ""
+    session_ttl: timedelta | None = timedelta(days=14)
+    max_reply_bytes: int = 16 * 1024 * 1024
 
     def __post_init__(self) -> None:
         """Record the agent's class name, as ``GET /health`` and ``get_state`` report it."""

@@ -8,8 +8,10 @@ the operation on the process-wide agent loop and blocks until it is done. Nothin
 SDK: the context is typed by the few members the adapter uses.
 
 Operations: ``run_agent`` (alias ``run``), ``get_state`` (the seed's conversation shape plus
-``agent_type``), ``reset``. State written by 0.0.2b1 is migrated on first touch
-(``entity.legacy``); an unknown version is refused, never wiped.
+``agent_type``), ``reset``, ``expire`` (delete the session if it is idle past its TTL:
+``entity.expiry``). ``run_agent`` leaves the session's summary in the store's index. State
+written by 0.0.2b1 is migrated on first touch (``entity.legacy``); an unknown version is refused,
+never wiped.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from agent_framework import AgentResponse
 
 from durableagent.conversation.base import SessionRef, text_of
 from durableagent.entity import legacy
+from durableagent.entity.expiry import ACTIVE_RESULT, EXPIRED_RESULT, is_idle, record_activity
 from durableagent.entity.loop import run_sync
 from durableagent.entity.record import SessionRecord
 from durableagent.entity.state import AgentState
@@ -76,17 +79,30 @@ class SessionEntity:
         if name in ("run_agent", "run"):
             record = await self.load(state, session)
             new_record, entry = await self.runner.run(record, session, RunOperation.from_input(input_))
+            if record is None or new_record.updated_at != record.updated_at:
+                await record_activity(self.runner.store, new_record, self.runner.reg.session_ttl)
             return new_record.to_state(), entry.to_json()
         if name == "get_state":
             record = await self.load(state, session)
             return (state if record is None else record.to_state()), await self.get_state(record)
         if name == "reset":
-            await self.runner.store.drop_session(self.runner.reg.name, session)
-            if isinstance(state, Mapping) and not legacy.is_legacy_state(state):
-                record = SessionRecord.from_state(state)
-                self.runner.cache.forget(SessionRef(record.agent, record.session, record.incarnation))
+            await self.drop(state, session)
             return DELETE, RESET_RESULT
-        raise ValueError(f"Unknown operation {operation!r}; expected run_agent, get_state or reset")
+        if name == "expire":
+            record = await self.load(state, session)
+            if record is None or is_idle(record, self.runner.reg.session_ttl):
+                await self.drop(state, session)
+                return DELETE, EXPIRED_RESULT
+            await record_activity(self.runner.store, record, self.runner.reg.session_ttl)  # correct it
+            return record.to_state(), ACTIVE_RESULT
+        raise ValueError(f"Unknown operation {operation!r}; expected run_agent, get_state, reset or expire")
+
+    async def drop(self, state: Any, session: str) -> None:
+        """Delete the session's transcript, ledger and summary, and forget its cached history."""
+        await self.runner.store.drop_session(self.runner.reg.name, session)
+        if isinstance(state, Mapping) and not legacy.is_legacy_state(state):
+            record = SessionRecord.from_state(state)
+            self.runner.cache.forget(SessionRef(record.agent, record.session, record.incarnation))
 
     async def load(self, state: Any, session: str) -> SessionRecord | None:
         """The session's record, migrating 0.0.2b1 state into the transcript store."""

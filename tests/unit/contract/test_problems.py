@@ -36,6 +36,7 @@ EXPECTED = {
     "PreconditionFailed": (412, "precondition-failed"),
     "MisdirectedRequest": (421, "misdirected-request"),
     "PayloadTooLarge": (413, "payload-too-large"),
+    "ReplyTooLarge": (413, "reply-too-large"),
     "UnsupportedMediaType": (415, "unsupported-media-type"),
     "HeadersTooLarge": (431, "headers-too-large"),
     "IdempotencyKeyReused": (422, "idempotency-key-reused"),
