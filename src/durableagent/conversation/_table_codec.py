@@ -12,7 +12,8 @@ for names and incarnations, plus ``.`` and ``:`` for request ids; none is forbid
   ``~`` sorts after every identifier character, so a range never strays into another incarnation.
 * Ledger rows: RowKey ``req~{request_id}`` (``req`` is a reserved incarnation, so they never collide).
 
-A turn row holds its JSON split across ``d0``…``d{n-1}`` (``n`` chunks), with format version ``v``.
+A turn row holds its JSON split across ``d0``…``d{n-1}`` (``n`` chunks), with format version ``v``;
+a record too large for one entity is a blob, and its row (``v`` = 2) points at it (``large_values``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ CHUNK_UNITS = 32_000
 MAX_CHUNKS = math.ceil(MAX_RECORD_UTF16_UNITS / CHUNK_UNITS)
 MAX_ENTITY_BYTES = 1024 * 1024
 FORMAT_VERSION = 1
-TURN_PROPERTIES = ["v", "n", *(f"d{i}" for i in range(MAX_CHUNKS))]
+TURN_PROPERTIES = ["RowKey", "v", "n", "bytes", *(f"d{i}" for i in range(MAX_CHUNKS))]
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 DEFAULT_TABLE = "DurableAgentTranscripts"
 TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,62}")

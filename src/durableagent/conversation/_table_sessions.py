@@ -26,7 +26,8 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from durableagent.conversation.base import StoreUnavailableError
+from durableagent.conversation._table_codec import translated_errors
+from durableagent.conversation.base import StoreUnavailableError, check_session
 from durableagent.conversation.sessions import (
     SessionPage,
     SessionSummary,
@@ -169,3 +170,37 @@ async def expired(table: TableClient, agent: str, now: str, limit: int) -> list[
     high = f"e~{epoch_ms(now) + 1:013d}"
     rows = await _range(table, index_partition(agent), "e~", high, check_limit(limit))
     return [_summary(agent, row) for row in rows]
+
+
+class TableSessionIndex:
+    """The session index methods of the Azure Table store (a mixin: the store supplies ``_client``)."""
+
+    async def _client(self) -> TableClient:
+        raise NotImplementedError  # the store's
+
+    async def touch_session(self, summary: SessionSummary) -> None:
+        """Replace the summary and its order rows in the agent's index partition (``_table_sessions``)."""
+        table = await self._client()
+        with translated_errors():
+            await touch(table, summary)
+
+    async def get_session(self, agent: str, session: str) -> SessionSummary | None:
+        """The session's summary row, if any."""
+        check_session(agent, session)
+        table = await self._client()
+        with translated_errors():
+            return await get(table, agent, session)
+
+    async def list_sessions(self, agent: str, limit: int, cursor: str | None = None) -> SessionPage:
+        """One RowKey range of the agent's activity rows."""
+        check_session(agent, "x")
+        table = await self._client()
+        with translated_errors():
+            return await page(table, agent, limit, cursor)
+
+    async def expired_sessions(self, agent: str, now: str, limit: int) -> list[SessionSummary]:
+        """One RowKey range of the agent's expiry rows."""
+        check_session(agent, "x")
+        table = await self._client()
+        with translated_errors():
+            return await expired(table, agent, now, limit)

@@ -27,6 +27,7 @@ from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
+from azure.storage.blob.aio import BlobServiceClient
 
 from durableagent.conversation import _table_sessions
 from durableagent.conversation._table_codec import (
@@ -40,10 +41,10 @@ from durableagent.conversation._table_codec import (
     translated_errors,
     turn_entity,
     turn_key,
-    turn_text,
 )
 from durableagent.conversation.base import (
     MAX_TURN,
+    RecordTooLargeError,
     RequestState,
     SessionRef,
     StoreError,
@@ -54,24 +55,36 @@ from durableagent.conversation.base import (
     decode_record,
     encode_record,
 )
-from durableagent.conversation.sessions import SessionPage, SessionSummary
+from durableagent.conversation.large_values import (
+    BLOB_OPTIONS,
+    BlobRecords,
+    blob_name,
+    container_name,
+    pointer_entity,
+    record_text,
+)
 
 CAS_ATTEMPTS = 20
 
 
-class AzureTableConversationStore:
-    """Transcripts and ledger in one table (build with ``from_connection_string``/``from_endpoint``)."""
+class AzureTableConversationStore(_table_sessions.TableSessionIndex):
+    """Transcripts, ledger and session index in one table; large records in blobs (``large_values``).
+
+    Build with ``from_connection_string`` or ``from_endpoint``.
+    """
 
     def __init__(
         self,
         service: TableServiceClient,
         table_name: str = DEFAULT_TABLE,
         credential: AsyncTokenCredential | None = None,
+        blobs: BlobServiceClient | None = None,
     ) -> None:
-        """Take ownership of ``service`` (and of ``credential``, closed by :meth:`aclose`)."""
+        """Own ``service``, ``blobs`` (for records beyond a table entity) and ``credential``."""
         check_table_name(table_name)
         self.table_name = table_name
         self._service = service
+        self._blobs = BlobRecords(blobs, container_name(table_name)) if blobs is not None else None
         self._credential = credential
         self._table: TableClient | None = None
         self._creating = asyncio.Lock()
@@ -85,16 +98,30 @@ class AzureTableConversationStore:
         check_table_name(table_name)
         if conn_str.strip().rstrip(";").lower() == "usedevelopmentstorage=true":
             conn_str = "UseDevelopmentStorage=true"  # the SDK expands exactly this spelling
-        return cls(TableServiceClient.from_connection_string(conn_str, **CLIENT_OPTIONS), table_name)
+        tables = TableServiceClient.from_connection_string(conn_str, **CLIENT_OPTIONS)
+        return cls(
+            tables, table_name, None, BlobServiceClient.from_connection_string(conn_str, **BLOB_OPTIONS)
+        )
 
     @classmethod
     def from_endpoint(
-        cls, endpoint: str, credential: AsyncTokenCredential, table_name: str = DEFAULT_TABLE
+        cls,
+        endpoint: str,
+        credential: AsyncTokenCredential,
+        table_name: str = DEFAULT_TABLE,
+        blob_endpoint: str | None = None,
     ) -> AzureTableConversationStore:
-        """Use a table service URI and a token credential (identity-based connections)."""
+        """Use a table service URI and a token credential (identity-based connections).
+
+        ``blob_endpoint`` defaults to the table URI with ``.table.`` read as ``.blob.``.
+        """
         check_table_name(table_name)
         service = TableServiceClient(endpoint, credential=credential, **CLIENT_OPTIONS)
-        return cls(service, table_name, credential)
+        blob_uri = blob_endpoint or (
+            endpoint.replace(".table.", ".blob.", 1) if ".table." in endpoint else None
+        )
+        blobs = BlobServiceClient(blob_uri, credential=credential, **BLOB_OPTIONS) if blob_uri else None
+        return cls(service, table_name, credential, blobs)
 
     async def _client(self) -> TableClient:
         if self._closed:
@@ -176,9 +203,15 @@ class AzureTableConversationStore:
     async def append_turn(self, ref: SessionRef, record: TurnRecord) -> None:
         """Upsert (replace) the turn's entity, its JSON chunked as ``_table_codec`` lays it out."""
         pk, rk = partition_key(ref.agent, ref.session), turn_key(ref.incarnation, record.turn)
-        entity = turn_entity(pk, rk, record.turn, encode_record(record))
+        text = encode_record(record)
         table = await self._client()
         with translated_errors():
+            try:
+                entity = turn_entity(pk, rk, record.turn, text)
+            except RecordTooLargeError:
+                if self._blobs is None:
+                    raise
+                entity = pointer_entity(pk, rk, await self._blobs.put(blob_name(pk, rk), text))  # blob first
             await table.upsert_entity(entity, mode=UpdateMode.REPLACE)
 
     async def get_turn(self, ref: SessionRef, turn: int) -> TurnRecord | None:
@@ -192,7 +225,7 @@ class AzureTableConversationStore:
                 row = await table.get_entity(pk, rk, select=TURN_PROPERTIES)
             except ResourceNotFoundError:
                 return None
-        return decode_record(turn_text(row))
+            return decode_record(await record_text(self._blobs, pk, row))
 
     async def load_turns(self, ref: SessionRef, first: int, last: int) -> list[TurnRecord]:
         """Records with ``first <= turn <= last`` in turn order: one RowKey range query."""
@@ -211,7 +244,8 @@ class AzureTableConversationStore:
                 row
                 async for row in table.query_entities(query, parameters=parameters, select=TURN_PROPERTIES)
             ]
-        return [decode_record(turn_text(row)) for row in rows]
+            texts = await asyncio.gather(*(record_text(self._blobs, parameters["pk"], row) for row in rows))
+        return [decode_record(text) for text in texts]
 
     async def drop_session(self, agent: str, session: str) -> None:
         """Delete the session's whole partition (turns and ledger), in batch transactions."""
@@ -236,33 +270,8 @@ class AzureTableConversationStore:
                         raise
                     await self._delete_each(table, pk, batch)  # a row vanished meanwhile
             await _table_sessions.drop(table, agent, session)
-
-    async def touch_session(self, summary: SessionSummary) -> None:
-        """Replace the summary and its order rows in the agent's index partition (``_table_sessions``)."""
-        table = await self._client()
-        with translated_errors():
-            await _table_sessions.touch(table, summary)
-
-    async def get_session(self, agent: str, session: str) -> SessionSummary | None:
-        """The session's summary row, if any."""
-        check_session(agent, session)
-        table = await self._client()
-        with translated_errors():
-            return await _table_sessions.get(table, agent, session)
-
-    async def list_sessions(self, agent: str, limit: int, cursor: str | None = None) -> SessionPage:
-        """One RowKey range of the agent's activity rows."""
-        check_session(agent, "x")
-        table = await self._client()
-        with translated_errors():
-            return await _table_sessions.page(table, agent, limit, cursor)
-
-    async def expired_sessions(self, agent: str, now: str, limit: int) -> list[SessionSummary]:
-        """One RowKey range of the agent's expiry rows."""
-        check_session(agent, "x")
-        table = await self._client()
-        with translated_errors():
-            return await _table_sessions.expired(table, agent, now, limit)
+            if self._blobs is not None:  # after the rows: no row ever points at a deleted blob
+                await self._blobs.delete_prefix(blob_name(pk, ""))
 
     @staticmethod
     async def _delete_each(table: TableClient, pk: str, row_keys: list[str]) -> None:
@@ -279,5 +288,7 @@ class AzureTableConversationStore:
         if table is not None:
             await table.close()
         await self._service.close()
+        if self._blobs is not None:
+            await self._blobs.aclose()
         if self._credential is not None:
             await self._credential.close()

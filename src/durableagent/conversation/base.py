@@ -8,9 +8,10 @@ errors, and the validation every backend applies the same way.
 
 Invariants:
 * ``append_turn`` is an upsert keyed by ``(agent, session, incarnation, turn)``: last write wins.
-* A record's JSON is at most :data:`MAX_RECORD_UTF16_UNITS` UTF-16 code units on every backend
-  (the Azure Table 1 MiB entity limit, UTF-16 accounted); a larger turn is refused
-  (:class:`RecordTooLargeError`), never truncated.
+* A record's JSON is at most :data:`MAX_STORED_RECORD_BYTES` (UTF-8) on every backend; a larger
+  turn is refused (:class:`RecordTooLargeError`), never truncated. Apps cap turns lower
+  (``AppOptions.max_reply_bytes``, ``turn_size``). Records above one Azure Table entity
+  (:data:`MAX_RECORD_UTF16_UNITS`) are kept in blobs there (``large_values``).
 * Names are validated before any backend sees them, so keys are always safe Azure Table keys.
 """
 
@@ -33,7 +34,9 @@ MAX_TURN = 9_999_999_999
 """Turns are stored zero-padded to 10 digits so that key order is numeric order."""
 MAX_RECORD_UTF16_UNITS = 500_000
 """≈ 1,000,000 bytes as Azure Table storage counts strings (UTF-16), leaving room under the
-1 MiB entity limit for keys and property overhead. Applied on every backend."""
+1 MiB entity limit for keys and property overhead: the largest record kept in a table row."""
+MAX_STORED_RECORD_BYTES = 64 * 1024 * 1024
+"""The largest record JSON any backend stores (UTF-8 bytes): the backstop behind the app's cap."""
 _RESERVED_INCARNATION = "req"  # Azure Table ledger rows are "req~<id>": an incarnation may not be it.
 
 
@@ -161,11 +164,10 @@ def utf16_units(text: str) -> int:
 def encode_record(record: TurnRecord) -> str:
     """``record.to_json()``, refused with :class:`RecordTooLargeError` beyond the size limit."""
     text = record.to_json()
-    units = utf16_units(text)
-    if units > MAX_RECORD_UTF16_UNITS:
+    limit = MAX_STORED_RECORD_BYTES  # read at each call: tests lower it
+    if len(text) > limit // 4 and (size := len(text.encode("utf-8"))) > limit:
         raise RecordTooLargeError(
-            f"turn {record.turn} is {units} UTF-16 code units of JSON; "
-            f"at most {MAX_RECORD_UTF16_UNITS} can be stored (Azure Table 1 MiB entity limit)"
+            f"turn {record.turn} is {size} bytes of JSON; at most {limit} can be stored"
         )
     return text
 

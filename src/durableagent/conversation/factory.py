@@ -113,7 +113,8 @@ def _azure_store(env: Mapping[str, str], table: str) -> AzureTableConversationSt
         )
     credential = _default_credential(env.get(f"{STORAGE_ENV}__clientId", "").strip() or None)
     logger.info("conversation store: Azure Table %s at %s (identity-based)", table, endpoint)
-    return AzureTableConversationStore.from_endpoint(endpoint, credential, table)
+    blob_endpoint = env.get(f"{STORAGE_ENV}__blobServiceUri", "").strip() or None
+    return AzureTableConversationStore.from_endpoint(endpoint, credential, table, blob_endpoint)
 
 
 def _default_credential(client_id: str | None) -> AsyncTokenCredential:

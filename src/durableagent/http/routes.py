@@ -16,7 +16,7 @@ from typing import Any
 
 import azure.functions as func
 
-from durableagent.http import conversation, docs, meta, run, turn_status
+from durableagent.http import conversation, docs, meta, run, sessions_list, turn_status
 from durableagent.http.edge import RouteContext
 
 HttpFunction = Callable[..., Awaitable[func.HttpResponse]]
@@ -39,6 +39,7 @@ def _static(function: HttpFunction) -> Callable[[RouteContext], HttpFunction]:
 
 ROUTES = (
     Route("agent_run", run.TEMPLATE, run.run_function, durable_client=True),
+    Route("agent_sessions", sessions_list.TEMPLATE, sessions_list.sessions_function),
     Route("agent_session", conversation.TEMPLATE, conversation.conversation_function, durable_client=True),
     Route("agent_turn", run.TURN_TEMPLATE, turn_status.turn_function, durable_client=True),
     Route("health", meta.HEALTH_TEMPLATE, meta.health_function),

@@ -33,11 +33,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[azurite_launcher.Azurite]:
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[azurite_launcher.AzuriteStorage]:
+    """Azurite's table and blob services (records beyond one table entity go to blobs)."""
     reason = azurite_launcher.missing_reason()
     if reason is not None:
         pytest.skip(reason)
-    server = azurite_launcher.start(tmp_path_factory.mktemp("azurite"))
+    server = azurite_launcher.start_storage(tmp_path_factory.mktemp("azurite"))
     yield server
     server.stop()
 
@@ -49,7 +50,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], C
         return MemoryConversationStore
     if request.param == "sqlite":
         return lambda: SQLiteConversationStore(tmp_path / "transcripts.sqlite")
-    server: azurite_launcher.Azurite = request.getfixturevalue("azurite")
+    server: azurite_launcher.AzuriteStorage = request.getfixturevalue("azurite")
     table = f"T{uuid.uuid4().hex}"
     return lambda: AzureTableConversationStore.from_connection_string(server.connection_string, table)
 

@@ -7,7 +7,13 @@ import json
 import pytest
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
-from durableagent.conversation import MAX_RECORD_UTF16_UNITS, RecordTooLargeError, SessionRef, TurnRecord
+from durableagent.conversation import (
+    MAX_RECORD_UTF16_UNITS,
+    RecordTooLargeError,
+    SessionRef,
+    TurnRecord,
+    base,
+)
 from durableagent.conversation._table_codec import (
     CHUNK_UNITS,
     MAX_ENTITY_BYTES,
@@ -17,7 +23,14 @@ from durableagent.conversation._table_codec import (
     turn_entity,
     turn_text,
 )
-from durableagent.conversation.base import StoreError, StoreUnavailableError, encode_record, utf16_units
+from durableagent.conversation.base import (
+    MAX_STORED_RECORD_BYTES,
+    StoreError,
+    StoreUnavailableError,
+    encode_record,
+    utf16_units,
+)
+from durableagent.conversation.turn_size import ReplyTooLargeError, check_turn_size
 
 
 def record(turn: int = 1, text: str = "hi", **extra: object) -> TurnRecord:
@@ -87,12 +100,26 @@ def test_session_refs_are_validated(agent: str, session: str, incarnation: str) 
         SessionRef(agent, session, incarnation)
 
 
-def test_size_limit_counts_utf16_units() -> None:
+def test_size_limits_count_utf16_units_for_tables_and_utf8_bytes_for_the_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert utf16_units("a😀é") == 4
     fits = record(text="😀" * (MAX_RECORD_UTF16_UNITS // 2 - 200))
     assert encode_record(fits) == fits.to_json()
-    with pytest.raises(RecordTooLargeError, match="UTF-16 code units"):
-        encode_record(record(text="😀" * (MAX_RECORD_UTF16_UNITS // 2)))
+    beyond_a_table_row = record(text="😀" * (MAX_RECORD_UTF16_UNITS // 2))
+    assert encode_record(beyond_a_table_row) == beyond_a_table_row.to_json()  # stored in a blob there
+    assert MAX_STORED_RECORD_BYTES == 64 * 1024 * 1024
+    monkeypatch.setattr(base, "MAX_STORED_RECORD_BYTES", 1024 * 1024)
+    assert encode_record(record(text="😀" * 262_000))  # 1,048,000 bytes and the JSON around them
+    with pytest.raises(RecordTooLargeError, match="bytes of JSON"):
+        encode_record(record(text="😀" * 262_144))  # 4 bytes each: 1 MiB of text alone
+
+
+def test_the_apps_cap_counts_utf8_bytes() -> None:
+    small = record(text="x" * 1000)
+    check_turn_size(small, 4096)
+    with pytest.raises(ReplyTooLargeError, match="the app stores at most 4096"):
+        check_turn_size(record(text="é" * 2100), 4096)  # 2,100 characters, 4,200 bytes
 
 
 @pytest.mark.parametrize("text", ["", "ascii" * 20_000, "😀a" * 30_000, "é" * 70_000, "a" + "😀" * 40_000])

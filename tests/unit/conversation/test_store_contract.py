@@ -11,6 +11,7 @@ from durableagent.conversation import (
     ConversationStore,
     RecordTooLargeError,
     SessionRef,
+    base,
 )
 
 pytestmark = pytest.mark.anyio
@@ -131,12 +132,34 @@ async def test_lone_surrogates_survive(store: ConversationStore) -> None:
     assert await store.get_turn(REF, 1) == odd
 
 
-async def test_a_2_mib_record_is_refused_not_truncated(store: ConversationStore) -> None:
+async def test_a_record_over_the_store_limit_is_refused_not_truncated(
+    store: ConversationStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(base, "MAX_STORED_RECORD_BYTES", 2 * 1024 * 1024)  # the real one is 64 MiB
     await store.append_turn(REF, record(1, "small"))
     huge = record(1, "x" * (2 * 1024 * 1024))
     with pytest.raises(RecordTooLargeError, match=r"turn 1 is .* at most"):
         await store.append_turn(REF, huge)
     assert await store.get_turn(REF, 1) == record(1, "small")
+
+
+async def test_a_5_mb_turn_is_stored_and_read_back_whole(store: ConversationStore) -> None:
+    """Far over an Azure Table entity (1 MiB) and property (64 KiB): on Azure it goes to a blob."""
+    text = ("reply 漢字 😀 " * 500_000)[:2_600_000]  # with the reply's copy: > 5 MB of UTF-8 JSON
+    big = record(2, text)
+    assert len(big.to_json().encode()) > 5_000_000
+    await store.append_turn(REF, record(1, "small"))
+    await store.append_turn(REF, big)
+    await store.append_turn(REF, record(3, "after"))
+    assert await store.get_turn(REF, 2) == big
+    assert await store.load_turns(REF, 1, 3) == [record(1, "small"), big, record(3, "after")]
+    await store.append_turn(REF, record(2, "replaced by a small one"))  # a redelivered, smaller turn
+    assert await store.get_turn(REF, 2) == record(2, "replaced by a small one")
+    await store.append_turn(REF, big)
+    await store.drop_session(REF.agent, REF.session)
+    assert await store.load_turns(REF, 1, 3) == []
+    await store.append_turn(REF, record(1, "a new life"))
+    assert await store.load_turns(REF, 1, 3) == [record(1, "a new life")]
 
 
 async def test_failed_turn_records(store: ConversationStore) -> None:
