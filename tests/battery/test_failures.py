@@ -227,14 +227,14 @@ def test_a_tool_run_again_after_a_crash_takes_effect_once(tmp_path: Path) -> Non
 def test_a_turn_too_large_to_store_fails_at_once_and_changes_nothing(
     battery: Battery, started: tuple[str, list[dict[str, Any]], str]
 ) -> None:
-    """The transcript refuses a record over its size limit; the request must still get an answer
-    (it used to wait out the wait cap, then 202 with a Location that answered 202 for ever)."""
+    """A turn over the app's ``max_reply_bytes`` is refused whole (413 ``reply-too-large``); the
+    request still gets its answer at once (it used to wait out the wait cap, then 202 for ever)."""
     session, before, etag = started
     key = {"Idempotency-Key": f"big-{session}"}
     r = _run(battery, session, "please inflate 'balloon'", headers={**key, "Prefer": "wait=10"})
-    problem = _problem(r, 500, "internal-error")
+    problem = _problem(r, 413, "reply-too-large")
     assert problem["correlationId"] == f"big-{session}"
     location = battery.http.get(f"/agents/{AGENT}/{session}/turns/big-{session}")
-    _problem(location, 500, "internal-error")
+    _problem(location, 413, "reply-too-large")
     assert _conversation(battery, session) == (before, etag)
     _next_turn_works(battery, session, 2)

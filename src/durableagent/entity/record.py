@@ -28,6 +28,10 @@ from durableagent.conversation.base import utc_now
 RECORD_SCHEMA_VERSION = 2
 REQUEST_LEDGER_SIZE = 128
 OUTBOX_SIZE = 4  # full replies kept inline for waiters; older ones are rebuilt from the transcript
+INLINE_TEXT_LIMIT = 32 * 1024
+"""Characters of a reply (or of ``last_response``) the state keeps inline; a larger one is read from
+the transcript instead, so the entity state stays small whatever the reply's size (the Durable
+backends' entity state limits; Azure Storage moves payloads above 45 KB to blobs)."""
 
 Verdict = Literal["wait", "mismatch", "final"]
 
@@ -148,7 +152,10 @@ class SessionRecord:
         """Record a request's outcome; keep the ledger and its full replies bounded."""
         self.requests = dict(self.requests)
         self.requests.pop(request_id, None)
-        self.requests[request_id] = entry.to_json()
+        data = entry.to_json()
+        if entry.reply is not None and _too_long(entry.reply.response):
+            del data["reply"]  # rebuilt from the transcript (http/run.py stored_reply)
+        self.requests[request_id] = data
         while len(self.requests) > REQUEST_LEDGER_SIZE:
             del self.requests[next(iter(self.requests))]
         for old_id in list(self.requests)[:-OUTBOX_SIZE]:
@@ -164,7 +171,7 @@ class SessionRecord:
             "session": self.session,
             "incarnation": self.incarnation,
             "turns": self.turns,
-            "last_response": self.last_response,
+            "last_response": None if _too_long(self.last_response) else self.last_response,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "requests": self.requests,
@@ -191,6 +198,10 @@ class SessionRecord:
             updated_at=str(state.get("updated_at") or utc_now()),
             requests=dict(state.get("requests") or {}),
         )
+
+
+def _too_long(value: Any) -> bool:
+    return isinstance(value, str) and len(value) > INLINE_TEXT_LIMIT
 
 
 def is_legacy_state(state: Mapping[str, Any]) -> bool:

@@ -35,6 +35,7 @@ from durableagent.contract.problems import (
     InternalError,
     PreconditionFailed,
     Problem,
+    ReplyTooLarge,
     RoleNotAllowed,
     StoreUnavailable,
     TurnPoisoned,
@@ -48,6 +49,7 @@ from durableagent.conversation.base import (
     TurnRecord,
     utc_now,
 )
+from durableagent.conversation.turn_size import check_turn_size
 from durableagent.entity.agent_call import call_agent
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
@@ -111,11 +113,10 @@ class TurnRunner:
                 self.reg.name,
                 type(exc).__name__,
             )
-            detail = (
-                "The turn's reply is too large to be stored."
-                if isinstance(exc, RecordTooLargeError)
-                else "The turn could not be completed. See the app's logs for the correlation id."
-            )
+            if isinstance(exc, RecordTooLargeError):  # nothing of the turn was written
+                too_large = ReplyTooLarge("The turn's reply and tool results are too large to be stored.")
+                return self._remember(before, op, _entry(op, too_large, retryable=False))
+            detail = "The turn could not be completed. See the app's logs for the correlation id."
             return self._remember(before, op, _entry(op, InternalError(detail), retryable=False))
 
     async def _run(
@@ -234,6 +235,7 @@ class TurnRunner:
             started_at=started,
             completed_at=utc_now(),
         )
+        check_turn_size(record, self.reg.max_reply_bytes)  # ReplyTooLargeError: nothing written
         await self.store.append_turn(ref, record)
         if _faults.ARMED:
             _faults.crash_point("turn.after_transcript")

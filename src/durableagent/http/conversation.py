@@ -24,6 +24,7 @@ from durableagent.conversation.base import SessionRef, StoreUnavailableError
 from durableagent.entity.legacy import legacy_conversation
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import record_of
+from durableagent.entity.turn_io import reply_text
 from durableagent.entity.view import conversation
 from durableagent.entity_client import EntityClient, State
 from durableagent.http.edge import RouteContext, json_response, serve
@@ -65,19 +66,21 @@ async def _read(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) 
     if record is None:  # 0.0.2b1 state, not yet migrated by the entity: render it as it is
         return json_response(legacy_conversation(state, agent_type=registration.agent_type, session=session))
     first, last, next_before = page_bounds(record.turns, v.query.get("limit"), v.query.get("before"))
-    records = []
-    if last >= first:
-        ref = SessionRef(registration.name, session, record.incarnation)
-        try:
+    records, last_response = [], record.last_response
+    ref = SessionRef(registration.name, session, record.incarnation)
+    try:
+        if last >= first:
             records = await run_async(ctx.store().load_turns(ref, first, last))
-        except StoreUnavailableError:
-            raise StoreUnavailable(
-                "The conversation store is temporarily unavailable.", retry_after=2
-            ) from None
+        if last_response is None and record.turns:  # too long to keep in the state: the last turn's
+            newest = records[-1] if records and records[-1].turn == record.turns else None
+            newest = newest or await run_async(ctx.store().get_turn(ref, record.turns))
+            last_response = reply_text(newest) if newest is not None and newest.error is None else None
+    except StoreUnavailableError:
+        raise StoreUnavailable("The conversation store is temporarily unavailable.", retry_after=2) from None
     body = conversation(
         records,
         turns=record.turns,
-        last_response=record.last_response,
+        last_response=last_response,
         agent_type=registration.agent_type,
         session=session,
         next_before=next_before,

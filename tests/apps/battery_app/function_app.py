@@ -111,4 +111,5 @@ agent = Agent(
     middleware=[concurrency_probe, flaky_upstream],
 )
 
-app = AgentFunctionApp(agents=[agent], options=AppOptions(wait_timeout=30.0))
+# A 1 MiB cap on stored turns: ``inflate`` (600,000 characters, repeated in the reply) is over it.
+app = AgentFunctionApp(agents=[agent], options=AppOptions(wait_timeout=30.0, max_reply_bytes=1024 * 1024))
