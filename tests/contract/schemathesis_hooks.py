@@ -17,6 +17,10 @@ and replaces a generated ``response_schema`` that the metaschema rejects (checke
 ``jsonschema``, not with durableagent's own code) by ``{"type": "object"}``. Negative cases are left
 alone.
 
+``listSessions``' ``cursor`` must be a ``next_cursor`` the listing issued (state the generator
+cannot know, like an ``If-Match``): positive cases are sent without a generated one (a foreign
+cursor is a documented 400, covered by tests/integration/local/test_session_lifecycle.py).
+
 ``filter_failure`` drops one false positive of Schemathesis itself (see its docstring). The test
 prints how many failures it dropped.
 """
@@ -37,6 +41,7 @@ from schemathesis.generation.meta import TestPhase
 
 SESSION_ALIASES = ("sessionId", "sessionKey", "session_id", "thread_id")
 RUN_PATH = "/agents/{agentName}/run"
+SESSIONS_PATH = "/agents/{agentName}/sessions"
 DROPPED_LOG = "SCHEMATHESIS_DROPPED_LOG"  # where filter_failure lists what it dropped (the test sets it)
 
 
@@ -85,12 +90,21 @@ def _align_schemas(case: Any) -> None:
     case.body = {**body, **{name: schema for name in fields}}
 
 
+def _drop_foreign_cursor(case: Any) -> None:
+    """A listing ``cursor`` must be one the listing issued (state, like an ETag): a generated one is not."""
+    meta = case.meta
+    positive = meta is not None and meta.generation.mode == GenerationMode.POSITIVE
+    if positive and case.operation.path == SESSIONS_PATH and isinstance(case.query, dict):
+        case.query = {name: value for name, value in case.query.items() if name != "cursor"}
+
+
 @schemathesis.hook
 def before_call(context: Any, case: Any, **kwargs: Any) -> None:
     """Runs in every phase (``map_case`` does not reach the examples phase), just before sending."""
     if _is_positive_run(case):
         _align_sessions(case)
         _align_schemas(case)
+    _drop_foreign_cursor(case)
 
 
 def _decoded_path_is_valid(case: Any) -> bool:
