@@ -13,6 +13,7 @@ from pathlib import Path
 
 from durableagent.local import entity_tables
 from durableagent.local.app_loading import load_app_index
+from durableagent.local.backlog import Backlog
 from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.front_door import FrontDoor, HttpRoute
@@ -59,6 +60,7 @@ def build_context(
     max_body_bytes: int,
     listen_host: str = "127.0.0.1",
     allowed_hosts: Sequence[str] = (),
+    backlog: Backlog | None = None,
 ) -> tuple[HostContext, FrontDoor]:
     """Index the app and assemble the host: keys, call plans, invoker, entity engine, HTTP routes.
 
@@ -80,7 +82,7 @@ def build_context(
     plans.update(refusal_plans(index))  # functions with bindings the host cannot run: refused (501)
     invoker = Invoker(str(settings.app_dir))
     durable_api = DurableApi()
-    engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size)
+    engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size, backlog)
     install_entity_routes(durable_api, engine, store)
     ctx = HostContext(
         settings=settings,

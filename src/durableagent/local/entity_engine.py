@@ -32,6 +32,7 @@ from azure.functions import meta
 from durableagent import _faults
 from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
+from durableagent.local.backlog import Backlog
 from durableagent.local.entity_failures import log_failed_operations
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
@@ -70,14 +71,24 @@ class EntityEngine:
     """The mailboxes, drains and batch commits of every entity of one host."""
 
     def __init__(
-        self, store: Store, index: AppIndex, plans: dict[str, FunctionPlan], invoker: Invoker, max_batch: int
+        self,
+        store: Store,
+        index: AppIndex,
+        plans: dict[str, FunctionPlan],
+        invoker: Invoker,
+        max_batch: int,
+        backlog: Backlog | None = None,
     ) -> None:
-        """Run the entity functions of ``index`` (planned in ``plans``) over ``store``."""
+        """Run the entity functions of ``index`` (planned in ``plans``) over ``store``.
+
+        ``backlog`` counts the queued operations (admission control for route signals).
+        """
         self.store = store
         self.index = index
         self.plans = plans  # keyed by function name
         self.invoker = invoker
         self.max_batch = max_batch
+        self.backlog = backlog or Backlog()
         self._sink: CallResultSink | None = None
         self._active: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
@@ -99,6 +110,7 @@ class EntityEngine:
     async def start(self) -> None:
         """Re-dispatch every non-empty mailbox (crash recovery)."""
         self._loop = asyncio.get_running_loop()
+        self.backlog.load(await self.store.read(tables.queued_counts))
         for eid in await self.store.read(tables.pending_entities):
             self.wake(eid)
 
@@ -137,6 +149,7 @@ class EntityEngine:
             return self._load(conn, entity) if preload else None
 
         batch = await self.store.write(insert, durable=durable)
+        self.backlog.added(entity)
         if batch is not None and self._drains == drains:
             self.wake(entity, batch)
         else:
@@ -245,6 +258,7 @@ class EntityEngine:
 
         stamp = (lambda: bench_trace.commit(eid)) if bench_trace.ENABLED else None
         await self.store.write(commit, after_commit=stamp)
+        self.backlog.removed(eid, len(rows))
         if _faults.ARMED:
             _faults.crash_point("host.entity.after_commit")
         if write_state and self.on_commit is not None:

@@ -107,15 +107,18 @@ class InProcessEntities:
                 watch.deliver(committed)
 
     async def signal(self, name: str, key: str, operation: str, value: Any) -> None:
-        """Queue ``operation`` as a signal; returns after its (not yet fsynced) commit."""
+        """Queue ``operation`` as a signal; returns after its (not yet fsynced) commit.
+
+        Raises ``TooManyTurns`` (429) when the entity's or the host's backlog is full (``backlog``).
+        """
         if not self._engine.has_entity(name):
             raise LookupError(f"no entity function named {name!r}")
+        eid = tables.entity_id(name, key)
+        self._engine.backlog.admit(eid)
         input_json = (
             json.dumps(json.dumps(value), ensure_ascii=False, separators=(",", ":")) if value else None
         )
-        await self._engine.enqueue_operation(
-            tables.entity_id(name, key), operation, input_json, is_signal=True, durable=False
-        )
+        await self._engine.enqueue_operation(eid, operation, input_json, is_signal=True, durable=False)
         if _faults.ARMED:
             _faults.crash_point("host.signal.after_commit")  # queued, not yet answered
 

@@ -27,6 +27,7 @@ import uvicorn
 
 from durableagent import compat, entity_client
 from durableagent.local import banner, entity_tables, gc_tuning
+from durableagent.local.backlog import DEFAULT_PER_ENTITY, DEFAULT_PER_HOST, Backlog
 from durableagent.local.bootstrap import build_context, prepare_environment
 from durableagent.local.front_door import FrontDoor
 from durableagent.local.host_context import HostContext
@@ -56,6 +57,8 @@ class ServeOptions:
         header_timeout: Seconds a connection may take to send a request's headers (then 408).
         max_connections: Open connections accepted at once (beyond: 503 and close).
         max_header_bytes: Largest request line + headers (beyond: 431).
+        max_session_queue: Turns queued on one session before its runs get 429 (``backlog``).
+        max_queued_turns: Turns queued on the whole host before runs get 429.
     """
 
     app_dir: Path
@@ -73,6 +76,8 @@ class ServeOptions:
     header_timeout: float = 10.0
     max_connections: int = 1024
     max_header_bytes: int = 64 * 1024
+    max_session_queue: int = DEFAULT_PER_ENTITY
+    max_queued_turns: int = DEFAULT_PER_HOST
     allowed_hosts: tuple[str, ...] = ()  # Host names answered beyond loopback and this machine's (host_names)
 
 
@@ -194,6 +199,7 @@ class HostRunner:
                 max_body_bytes=opts.max_body_bytes,
                 listen_host=opts.host,
                 allowed_hosts=opts.allowed_hosts,
+                backlog=Backlog(opts.max_session_queue, opts.max_queued_turns),
             )
             front.rpc_port = rpc_port
             if os.environ.get(DISABLE_ENV) != "0":  # the app's routes reach the engine in-process
