@@ -13,12 +13,11 @@ from pathlib import Path
 
 from durableagent.local import entity_tables
 from durableagent.local.app_loading import load_app_index
-from durableagent.local.backlog import Backlog
 from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
-from durableagent.local.host_names import HostNames
+from durableagent.local.http_protocol import HostNames
 from durableagent.local.indexing import DURABLE_CLIENT
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.keys import build_keyring
@@ -60,7 +59,6 @@ def build_context(
     max_body_bytes: int,
     listen_host: str = "127.0.0.1",
     allowed_hosts: Sequence[str] = (),
-    backlog: Backlog | None = None,
 ) -> tuple[HostContext, FrontDoor]:
     """Index the app and assemble the host: keys, call plans, invoker, entity engine, HTTP routes.
 
@@ -82,7 +80,7 @@ def build_context(
     plans.update(refusal_plans(index))  # functions with bindings the host cannot run: refused (501)
     invoker = Invoker(str(settings.app_dir))
     durable_api = DurableApi()
-    engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size, backlog)
+    engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size)
     install_entity_routes(durable_api, engine, store)
     ctx = HostContext(
         settings=settings,

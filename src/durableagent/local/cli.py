@@ -14,7 +14,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from durableagent.local.backlog import DEFAULT_PER_ENTITY, DEFAULT_PER_HOST
+from durableagent.local.inprocess_entities import DEFAULT_PER_ENTITY, DEFAULT_PER_HOST
 
 _LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -103,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("durableagent: --max-body-bytes must be positive", file=sys.stderr)
         return 2
     from durableagent.local.indexing import IndexingError
-    from durableagent.local.server import HostRunner, ServeOptions
+    from durableagent.local.serve_options import ServeOptions
+    from durableagent.local.server import HostRunner
     from durableagent.local.settings import SettingsError
     from durableagent.local.store import StoreError
 

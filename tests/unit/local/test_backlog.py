@@ -1,56 +1,53 @@
-"""The backlog: counts, bounds, Retry-After (in memory; the HTTP proof is tests/battery/test_backlog)."""
+"""Admission: the queue bounds and the Retry-After estimate over an engine's counts (HTTP proof: battery)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import cast
 
 import pytest
 
 from durableagent.contract.problems import TooManyTurns
-from durableagent.local.backlog import Backlog
+from durableagent.local.entity_engine import EntityEngine
+from durableagent.local.inprocess_entities import Admission
+
+
+@dataclass
+class Counts:
+    """The three counters of an EntityEngine that admission reads."""
+
+    queued: dict[str, int] = field(default_factory=dict)
+    queued_total: int = 0
+    finished: int = 0
+
+
+def _engine(counts: Counts) -> EntityEngine:
+    return cast(EntityEngine, counts)
 
 
 def test_the_session_bound_refuses_only_that_session() -> None:
-    backlog = Backlog(per_entity=2, per_host=10)
-    for _ in range(2):
-        backlog.admit("@a@1")
-        backlog.added("@a@1")
+    counts = Counts(queued={"@a@1": 2}, queued_total=2)
+    admission = Admission(per_entity=2, per_host=10)
     with pytest.raises(TooManyTurns) as refused:
-        backlog.admit("@a@1")
+        admission.check(_engine(counts), "@a@1")
     assert refused.value.status == 429
     assert refused.value.headers["Retry-After"] == "1"  # nothing finished yet: no rate to estimate from
-    backlog.admit("@a@2")  # another session is still admitted
+    assert "session" in str(refused.value.detail)
+    admission.check(_engine(counts), "@a@2")  # another session is admitted
 
 
 def test_the_host_bound_refuses_every_session_until_work_finishes() -> None:
-    backlog = Backlog(per_entity=5, per_host=3)
-    for key in ("1", "2", "3"):
-        backlog.added(f"@a@{key}")
-    with pytest.raises(TooManyTurns):
-        backlog.admit("@a@new")
-    backlog.removed("@a@1", 1)
-    backlog.admit("@a@new")
-    assert backlog.total == 2
-    assert backlog.queued("@a@1") == 0
-
-
-def test_counts_load_from_the_store_and_never_go_negative() -> None:
-    backlog = Backlog()
-    backlog.load({"@a@1": 3, "@a@2": 0})
-    assert (backlog.total, backlog.queued("@a@1"), backlog.queued("@a@2")) == (3, 3, 0)
-    backlog.removed("@a@1", 5)
-    assert (backlog.total, backlog.queued("@a@1")) == (0, 0)
-
-
-def test_retry_after_follows_the_finishing_rate() -> None:
-    backlog = Backlog(per_entity=1000, per_host=1000)
-    backlog.load({"@a@1": 1000})
-    for _ in range(50):
-        backlog.removed("@a@1", 1)  # a fast host: many operations per second
-    backlog.load({"@a@1": 1000})
+    counts = Counts(queued={"@a@1": 1, "@a@2": 1, "@a@3": 1}, queued_total=3)
+    admission = Admission(per_entity=5, per_host=3)
     with pytest.raises(TooManyTurns) as refused:
-        backlog.admit("@a@1")
-    assert 1 <= int(refused.value.headers["Retry-After"]) <= 60
+        admission.check(_engine(counts), "@a@new")
+    assert "host" in str(refused.value.detail)
+    counts.queued_total = 2
+    admission.check(_engine(counts), "@a@new")
 
 
 def test_bounds_must_be_positive() -> None:
     with pytest.raises(ValueError):
-        Backlog(per_entity=0)
+        Admission(per_entity=0)
+    with pytest.raises(ValueError):
+        Admission(per_host=0)
