@@ -1,8 +1,6 @@
 """The catalogue of problem types (RFC 9457): one class per stable ``type``; import them from here.
 
-Every error answered is one of these (or a subclass): ``status``, ``slug`` (the ``type`` URI is
-``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising one and
-rendering it with ``render`` (``contract.problem_base``, re-exported here) is how an error reaches a caller.
+Every error answered is one of them: ``status``, ``slug`` (of the ``type`` URI), ``title`` are the contract.
 """
 
 from __future__ import annotations
@@ -127,8 +125,7 @@ class MethodNotAllowed(Problem):
     def __init__(self, detail: str | None = None, *, allow: Iterable[str] = (), **kwargs: Any) -> None:
         """``allow`` lists the methods the resource does accept, upper-cased into ``Allow``."""
         super().__init__(detail, **kwargs)
-        methods = sorted({m.upper() for m in allow})
-        if methods:
+        if methods := sorted({m.upper() for m in allow}):
             self.headers["Allow"] = ", ".join(methods)
 
 
@@ -226,6 +223,12 @@ class HeadersTooLarge(Problem):
     """431: the request line and headers are larger than the host accepts."""
 
     status, slug, title = 431, "headers-too-large", "Request header fields too large"
+
+
+class TooManyTurns(Problem):
+    """429: too many turns are queued, on the session or on the host; retry after ``Retry-After``."""
+
+    status, slug, title = 429, "too-many-turns", "Too many turns are queued"
 
 
 class ServerBusy(Problem):
