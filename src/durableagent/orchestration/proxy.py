@@ -6,8 +6,11 @@ call is a ``run_agent`` operation on the agent's session entity, the same entity
 the HTTP routes use (``entity/session.py``), made with the SDK's ``call_entity`` (or
 ``signal_entity`` for ``wait_for_response=False``). Those SDK calls produce the extension's
 CallEntity / SignalEntity actions (azure-functions-durable ``DurableOrchestrationContext.call_entity``
-builds a ``CallEntityAction``: ``instanceId`` "@name@key", ``operation``, ``input`` = ``df_dumps``),
-so the same orchestrator runs on Azure and on the local host.
+builds a ``CallEntityAction``: ``instanceId`` "@name@key", ``operation``, ``input`` = ``df_dumps``;
+the extension's ``Listener/OutOfProcOrchestrationShim.cs`` ``InvokeAPIFromAction`` turns action 7
+into ``CallEntityAsync(EntityId.GetEntityIdFromSchedulerId(instanceId), operation, input)`` and 9
+into a fire-and-forget ``SignalEntity``), so the same orchestrator runs on Azure and on the local
+host (``local/orchestrations/actions.py`` speaks the same actions).
 
 The names and signatures follow agent-framework-azurefunctions 1.0 (``run(messages, *, stream,
 session, options)``, ``create_session()``, ``get_session(service_session_id)``), so code written for

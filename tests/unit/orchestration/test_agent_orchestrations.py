@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from durableagent.local.orchestrations.model import RuntimeStatus
 from durableagent.orchestration import AgentRunError, DurableAIAgent, get_agent
+from durableagent.orchestration.request import next_request_id
 
 from .agent_sim import AgentSim
 
@@ -221,3 +222,26 @@ def test_bad_run_arguments_are_value_errors() -> None:
     with pytest.raises(ValueError, match="session key"):
         proxy.get_session("bad key")
     assert agents.app.agents
+
+
+class _Event:
+    def __init__(self, event_type: int, timestamp: str) -> None:
+        self.event_type, self.timestamp = event_type, timestamp
+
+
+class _Context:
+    def __init__(self, instance_id: str, started: str) -> None:
+        self.instance_id = instance_id
+        self.histories = [_Event(12, "t0"), _Event(0, started)]  # OrchestratorStarted, ExecutionStarted
+
+
+def test_request_ids_depend_on_instance_execution_and_position_only() -> None:
+    def ids(instance_id: str, started: str) -> list[str]:
+        context = _Context(instance_id, started)
+        return [next_request_id(context) for _ in range(3)]
+
+    first = ids("i", "2026-01-01T00:00:00.000001Z")
+    assert ids("i", "2026-01-01T00:00:00.000001Z") == first  # a replay: a fresh context, same ids
+    assert len(set(first)) == 3  # the position counts
+    assert set(first).isdisjoint(ids("i", "2026-01-01T00:00:00.000002Z"))  # continue_as_new generation
+    assert set(first).isdisjoint(ids("j", "2026-01-01T00:00:00.000001Z"))  # another instance
