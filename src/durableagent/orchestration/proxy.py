@@ -31,6 +31,7 @@ from durableagent.orchestration.tasks import AgentTask, ResultReader, accepted_r
 from durableagent.session_id import AgentSessionId
 
 RUN_OPERATION = "run_agent"
+_LEGACY_OPTIONS = ("response_format", "enable_tool_calls", "wait_for_response")  # 0.0.2b1 run() keywords
 
 
 class DurableAgentSession(AgentSession):
@@ -134,9 +135,6 @@ class DurableAIAgent:
         if session is not None and session.service_session_id:
             return self.get_session(str(session.service_session_id))
         return self.create_session()
-
-
-_LEGACY_OPTIONS = ("response_format", "enable_tool_calls", "wait_for_response")
 
 
 def get_agent(context: df.DurableOrchestrationContext, agent_name: str) -> DurableAIAgent:

@@ -245,3 +245,20 @@ def test_request_ids_depend_on_instance_execution_and_position_only() -> None:
     assert len(set(first)) == 3  # the position counts
     assert set(first).isdisjoint(ids("i", "2026-01-01T00:00:00.000002Z"))  # continue_as_new generation
     assert set(first).isdisjoint(ids("j", "2026-01-01T00:00:00.000001Z"))  # another instance
+
+
+def test_the_0_0_2b1_names_and_keywords() -> None:
+    def orch(ctx: df.DurableOrchestrationContext) -> Any:
+        agent = DurableAIAgent(ctx, "Writer")
+        thread = agent.get_new_thread()
+        first = yield agent.run("Rate 7", thread=thread, response_format=Verdict)
+        second = yield agent.run("again", thread=thread, enable_tool_calls=False)
+        return {"key": thread.key, "score": first.value.score, "second": second.text}
+
+    agents = AgentSim({"orch": orch})
+    inst = agents.sim.start("orch")
+    agents.sim.run()
+    assert inst.status is RuntimeStatus.COMPLETED, inst.output_text
+    assert inst.output["score"] == 7
+    assert "offline reply #2" in inst.output["second"]
+    assert agents.turns("Writer", inst.output["key"]) == 2
