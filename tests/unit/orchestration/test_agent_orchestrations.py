@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -262,3 +263,19 @@ def test_the_0_0_2b1_names_and_keywords() -> None:
     assert inst.output["score"] == 7
     assert "offline reply #2" in inst.output["second"]
     assert agents.turns("Writer", inst.output["key"]) == 2
+
+
+def test_an_agent_task_races_a_timer_in_task_any() -> None:
+    def orch(ctx: df.DurableOrchestrationContext) -> Any:
+        run = agents.app.get_agent(ctx, "Writer").run("quick")
+        timer = ctx.create_timer(ctx.current_utc_datetime + timedelta(hours=1))
+        winner = yield ctx.task_any([run, timer])
+        assert winner is run
+        timer.cancel()
+        return winner.result.text
+
+    agents = AgentSim({"orch": orch})
+    inst = agents.sim.start("orch")
+    agents.sim.run(advance_timers=False)
+    assert inst.status is RuntimeStatus.COMPLETED, inst.output_text
+    assert inst.output.startswith("You said: 'quick'")
