@@ -12,19 +12,13 @@ Shape: ``{"correlationId", "sessionId", "status", "turn"?, "response"?, "value"?
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from durableagent.contract.problems import InternalError
 from durableagent.conversation.base import ConversationStore, SessionRef
 from durableagent.entity.record import LedgerEntry, SessionRecord
 
-ORCHESTRATION_KEY = "orchestration_id"
-
-
-def wants_agent_response(input_: Any) -> bool:
-    """Whether the operation input comes from an orchestration (it names its instance)."""
-    return isinstance(input_, Mapping) and isinstance(input_.get(ORCHESTRATION_KEY), str)
+ORCHESTRATION_KEY = "orchestration_id"  # in a run_agent input: the call is an orchestration's
 
 
 async def agent_response_result(
