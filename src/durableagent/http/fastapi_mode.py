@@ -41,8 +41,8 @@ async def classic_request(request: Request, max_body_bytes: int) -> func.HttpReq
     """``request`` as the ``func.HttpRequest`` the classic worker would have built.
 
     Repeated headers are joined with ``,`` (as the Functions host's ``StringValues``); route
-    parameters are the ``path_params`` the worker copied in. The body is read up to one byte past
-    ``max_body_bytes``: enough for the contract to answer 413, never more.
+    parameters are the ``path_params`` the worker copied in. The body stops being read at the
+    chunk that crosses ``max_body_bytes``: enough for the contract to answer 413, no more.
     """
     body = bytearray()
     async for chunk in request.stream():
@@ -103,4 +103,3 @@ def fastapi_function(
     function.__name__ = function.__qualname__ = classic.__name__
     function.__doc__ = classic.__doc__
     return function
-

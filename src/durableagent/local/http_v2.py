@@ -66,15 +66,15 @@ class HttpV2:
             isinstance(annotation, type) and issubclass(annotation, self.request_type)
         ):
             return (
-                f"type of {trigger} binding in function.json \"httpTrigger\" does not match its "
-                f"Python annotation \"{getattr(annotation, '__name__', annotation)}\" (the app imports "
+                f'type of {trigger} binding in function.json "httpTrigger" does not match its '
+                f'Python annotation "{getattr(annotation, "__name__", annotation)}" (the app imports '
                 f"{self.extension}: HTTP functions take its Request)"
             )
         returned = hints.get("return")
         if returned is not None and not self.responses.check_type(returned):
             return (
-                f"Python return annotation \"{getattr(returned, '__name__', returned)}\" does not match "
-                f"binding type \"http\" (the app imports {self.extension}: HTTP functions return "
+                f'Python return annotation "{getattr(returned, "__name__", returned)}" does not match '
+                f'binding type "http" (the app imports {self.extension}: HTTP functions return '
                 "its responses)"
             )
         return None

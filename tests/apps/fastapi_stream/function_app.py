@@ -24,6 +24,7 @@ app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 _gates: dict[str, asyncio.Event] = {}
 _finished: set[str] = set()
+_closed: set[str] = set()  # streams whose generator was closed (finished, or the client left)
 
 
 def _gate(name: str) -> asyncio.Event:
@@ -36,11 +37,14 @@ async def stream(req: Request) -> StreamingResponse:
     parts = int(req.query_params.get("parts", "3"))
 
     async def events():
-        for i in range(parts):
-            yield f"id: {i}\ndata: part {i} of {key}\n\n".encode()
-            if i < parts - 1:
-                await _gate(f"{key}/{i}").wait()
-        _finished.add(key)
+        try:
+            for i in range(parts):
+                yield f"id: {i}\ndata: part {i} of {key}\n\n".encode()
+                if i < parts - 1:
+                    await _gate(f"{key}/{i}").wait()
+            _finished.add(key)
+        finally:
+            _closed.add(key)
 
     return StreamingResponse(
         events(),
@@ -59,7 +63,8 @@ async def release(req: Request) -> JSONResponse:
 
 @app.route(route="finished/{key}", methods=["GET"])
 async def finished(req: Request) -> JSONResponse:
-    return JSONResponse({"finished": req.path_params["key"] in _finished})
+    key = req.path_params["key"]
+    return JSONResponse({"finished": key in _finished, "closed": key in _closed})
 
 
 @app.route(route="upload", methods=["POST"])
@@ -98,8 +103,9 @@ async def start(req: Request, client: df.DurableOrchestrationClient) -> JSONResp
 @app.durable_client_input(client_name="client")
 async def status(req: Request, client: df.DurableOrchestrationClient) -> JSONResponse:
     found = await client.get_status(req.path_params["instance"])
-    return JSONResponse({"status": found.runtime_status.value if found.runtime_status else None,
-                         "output": found.output})
+    return JSONResponse(
+        {"status": found.runtime_status.value if found.runtime_status else None, "output": found.output}
+    )
 
 
 @app.orchestration_trigger(context_name="context")
