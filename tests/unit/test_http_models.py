@@ -88,6 +88,15 @@ async def test_classic_request_from_a_fastapi_request() -> None:
     assert classic.get_body() == b'{"message":"hi"}'
 
 
+async def test_classic_request_names_the_url_the_client_used() -> None:
+    forwarded = [(b"x-forwarded-host", b"myapp.azurewebsites.net"), (b"x-forwarded-proto", b"https")]
+    req = _request(b"", forwarded)
+    req.scope["server"], req.scope["scheme"] = ("127.0.0.1", 5555), "http"
+    req.scope["headers"][0] = (b"host", b"127.0.0.1:5555")  # the worker's own address on Azure
+    classic = await classic_request(req, max_body_bytes=10)
+    assert classic.url == "https://myapp.azurewebsites.net/api/agents/A/run"
+
+
 async def test_classic_request_stops_reading_past_the_limit() -> None:
     classic = await classic_request(_request(b"x" * 5000, [], chunk=64), max_body_bytes=100)
     assert len(classic.get_body()) == 128  # the chunk that crossed 100 bytes, then no more

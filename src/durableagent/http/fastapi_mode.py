@@ -54,12 +54,30 @@ async def classic_request(request: Request, max_body_bytes: int) -> func.HttpReq
         headers[name] = f"{headers[name]},{value}" if name in headers else value
     return func.HttpRequest(
         method=request.method,
-        url=str(request.url),
+        url=public_url(request),
         headers=headers,
         params=dict(request.query_params),
         route_params={k: str(v) for k, v in request.path_params.items()},
         body=bytes(body),
     )
+
+
+def public_url(request: Request) -> str:
+    """The URL the client used: the worker's request is the host's forwarded copy.
+
+    The Functions host forwards it with YARP's default transforms (Azure/azure-functions-host
+    ``DefaultHttpProxyService``): the Host header becomes the worker's loopback address and the
+    original goes into ``X-Forwarded-Host`` (set by the host, replacing a client's own), the scheme
+    into ``X-Forwarded-Proto``. Links (a 202's ``Location``) must name the original.
+    """
+    url = request.url
+    host = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    if host:
+        url = url.replace(netloc=host)
+    if proto in ("http", "https"):
+        url = url.replace(scheme=proto)
+    return str(url)
 
 
 def fastapi_response(reply: Reply) -> Response:

@@ -46,6 +46,9 @@ INVOCATION_HEADER = b"x-ms-invocation-id"  # the worker's constants.X_MS_INVOCAT
 INIT_INDEXING = "PYTHON_ENABLE_INIT_INDEXING"
 _TRUE_LIKE = frozenset({"1", "true", "t", "yes", "y"})  # worker utils.common.is_true_like
 _FALSE_LIKE = frozenset({"0", "false", "f", "no", "n"})  # worker utils.common.is_false_like
+_SET_BY_HOST = frozenset(
+    {INVOCATION_HEADER, b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-for", b"x-forwarded-prefix"}
+)
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,22 @@ def _hints(fn: Any) -> dict[str, Any]:
 
 
 def request_scope(scope: http_io.Scope, invocation_id: str) -> http_io.Scope:
-    """The request's ASGI scope for the function: the invocation id header added, no path params yet."""
-    headers = [(k, v) for k, v in scope["headers"] if k.lower() != INVOCATION_HEADER]
+    """The request's ASGI scope for the function, with the headers the Functions host adds.
+
+    The host forwards the request to the worker with YARP's default transforms
+    (``DefaultHttpProxyService.StartForwarding`` in Azure/azure-functions-host, ``SendAsync``
+    with ``HttpTransformer.Default``): ``X-Forwarded-Host/-Proto/-For`` are *set* from the original
+    request (a client's own values replaced), and the invocation id header is added. The Host
+    header stays the client's here (the worker's would be its loopback address).
+    """
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() not in _SET_BY_HOST]
+    host = next((v for k, v in scope["headers"] if k.lower() == b"host"), None)
+    if host is not None:
+        headers.append((b"x-forwarded-host", host))
+    headers.append((b"x-forwarded-proto", str(scope.get("scheme", "http")).encode("latin-1")))
+    client = scope.get("client")
+    if client:
+        headers.append((b"x-forwarded-for", str(client[0]).encode("latin-1")))
     headers.append((INVOCATION_HEADER, invocation_id.encode("latin-1")))
     return {**scope, "headers": headers, "path_params": {}}
 

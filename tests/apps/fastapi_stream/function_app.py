@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -79,7 +80,10 @@ async def upload(req: Request) -> dict:
 @app.route(route="text/{name?}", methods=["GET"])
 def text(req: Request) -> PlainTextResponse:  # a sync function: run in the worker's thread pool
     name = req.path_params.get("name") or "world"
-    return PlainTextResponse(f"Hello, {name}!", status_code=201, headers={"x-path": req.url.path})
+    forwarded = {k: v for k, v in req.headers.items() if k.startswith("x-forwarded-")}
+    return PlainTextResponse(
+        f"Hello, {name}!", status_code=201, headers={"x-path": req.url.path, "x-seen": json.dumps(forwarded)}
+    )
 
 
 @app.route(route="fails", methods=["GET"])

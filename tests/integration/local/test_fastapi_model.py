@@ -8,6 +8,7 @@ body is provably still running (the release answers ``stream_finished: false``),
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,6 +91,16 @@ def test_sync_function_route_params_status_and_headers(http: httpx.Client) -> No
     resp = http.get("/text/Ada")
     assert (resp.status_code, resp.text, resp.headers["x-path"]) == (201, "Hello, Ada!", "/api/text/Ada")
     assert http.get("/text").text == "Hello, world!"  # optional route parameter left out
+
+
+def test_forwarded_headers_are_the_hosts_own(http: httpx.Client, fastapi_host: LocalHost) -> None:
+    resp = http.get("/text", headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "gopher"})
+    host = fastapi_host.base_url.split("://", 1)[1]
+    assert json.loads(resp.headers["x-seen"]) == {
+        "x-forwarded-host": host,
+        "x-forwarded-proto": "http",
+        "x-forwarded-for": "127.0.0.1",
+    }
 
 
 def test_route_constraints_still_route(http: httpx.Client) -> None:
