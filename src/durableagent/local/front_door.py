@@ -22,7 +22,7 @@ from azure.functions import meta
 
 from durableagent.local import bench_trace, http_io, http_v2, problems
 from durableagent.local.durable_api import DurableApi, DurableRequest
-from durableagent.local.host_names import HostNames
+from durableagent.local.http_protocol import HostNames
 from durableagent.local.http_v2 import HttpV2
 from durableagent.local.indexing import HttpFunction
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
