@@ -32,14 +32,15 @@ import sys
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from typing import TYPE_CHECKING, Any
 
 from durableagent.local import http_io
 from durableagent.local.indexing import HttpFunction, IndexingError
 from durableagent.local.invoke import FunctionPlan, Invoker
+
+if TYPE_CHECKING:  # Starlette is imported only by apps in this model (not at every host start)
+    from starlette.requests import Request
+    from starlette.responses import Response
 
 BASE_MODULE = "azurefunctions.extensions.base"
 INVOCATION_HEADER = b"x-ms-invocation-id"  # the worker's constants.X_MS_INVOCATION_ID
@@ -183,11 +184,18 @@ async def serve(
     result, _outs = await invoker.call(
         plan, inputs, invocation_id, trace[0], trace[1], overrides={trigger: request}
     )
-    response = result if isinstance(result, Response) else _json(result)
+    response = result if isinstance(result, _response_type()) else _json(result)
     await response(function_scope, function_receive, send)
+
+
+def _response_type() -> type[Response]:
+    from starlette.responses import Response
+
+    return Response
 
 
 def _json(result: Any) -> Response:
     from fastapi.encoders import jsonable_encoder  # the extension depends on FastAPI
+    from starlette.responses import JSONResponse
 
     return JSONResponse(jsonable_encoder(result))
