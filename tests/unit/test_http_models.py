@@ -130,6 +130,19 @@ def test_fastapi_response_of_a_stream_is_a_streaming_response() -> None:
     assert "content-length" not in response.headers
 
 
+async def test_a_response_in_starlettes_streaming_shape_stays_a_stream() -> None:
+    class Streamed(func.HttpResponse):
+        def __init__(self) -> None:
+            super().__init__(b"", status_code=202, headers={"Content-Type": "text/event-stream", "X-B": "2"})
+            self.body_iterator = _chunks(b"data: 1\n\n", b"data: 2\n\n")
+
+    response = fastapi_response(Streamed())
+    assert isinstance(response, StreamingResponse)
+    assert (response.status_code, response.headers["x-b"]) == (202, "2")
+    assert response.headers["content-type"] == "text/event-stream"
+    assert [chunk async for chunk in response.body_iterator] == [b"data: 1\n\n", b"data: 2\n\n"]
+
+
 def test_fastapi_functions_carry_the_annotations_the_worker_checks() -> None:
     async def agent_run(req: func.HttpRequest, client: str, context: func.Context) -> func.HttpResponse:
         return func.HttpResponse("x")

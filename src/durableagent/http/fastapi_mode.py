@@ -83,6 +83,9 @@ def public_url(request: Request) -> str:
 def fastapi_response(reply: Reply) -> Response:
     """A handler's reply as a FastAPI response: a stream stays a stream.
 
+    A stream is a :class:`StreamReply`, or a ``func.HttpResponse`` carrying a ``body_iterator``
+    (the shape of Starlette's ``StreamingResponse``, which the local host also streams).
+
     A ``func.HttpResponse`` keeps its status, headers and body; its ``Content-Type`` is the one the
     classic worker would send (``azure.functions.http`` ``HttpResponseConverter.encode``: the
     mimetype, with the charset for ``text/*``).
@@ -91,6 +94,10 @@ def fastapi_response(reply: Reply) -> Response:
         return StreamingResponse(
             reply.chunks, status_code=reply.status, headers=dict(reply.headers), media_type=reply.media_type
         )
+    chunks = getattr(reply, "body_iterator", None)
+    if chunks is not None and hasattr(chunks, "__anext__"):  # a response in Starlette's streaming shape
+        streamed = {k.lower(): v for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP}
+        return StreamingResponse(chunks, status_code=reply.status_code, headers=streamed)
     headers = {k.lower(): v for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP}
     if "content-type" not in headers and reply.mimetype:
         text = reply.mimetype.startswith("text/")
