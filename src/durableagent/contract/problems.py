@@ -23,12 +23,14 @@ __all__ = [
     "IdempotencyKeyReused",
     "InternalError",
     "InvalidJson",
+    "InvalidLastEventId",
     "InvalidRequest",
     "InvalidResponseSchema",
     "InvocationFailed",
     "MalformedRequest",
     "MethodNotAllowed",
     "MisdirectedRequest",
+    "NotAcceptable",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -75,6 +77,12 @@ class InvalidResponseSchema(InvalidRequest):
     """400: a response schema that is not a valid, local, bounded draft 2020-12 schema."""
 
     slug, title = "invalid-response-schema", "The response schema is not acceptable"
+
+
+class InvalidLastEventId(InvalidRequest):
+    """400: ``Last-Event-ID`` (or ``lastEventId``) is not an event id of a stream (a decimal number)."""
+
+    slug, title = "invalid-last-event-id", "Invalid Last-Event-ID"
 
 
 class UpstreamRejected(Problem):
@@ -130,6 +138,12 @@ class MethodNotAllowed(Problem):
         methods = sorted({m.upper() for m in allow})
         if methods:
             self.headers["Allow"] = ", ".join(methods)
+
+
+class NotAcceptable(Problem):
+    """406: the route cannot answer in any media type the request's ``Accept`` allows."""
+
+    status, slug, title = 406, "not-acceptable", "Not acceptable"
 
 
 class PreconditionFailed(Problem):

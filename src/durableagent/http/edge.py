@@ -13,6 +13,7 @@ handlers get instead of the app itself.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -45,6 +46,7 @@ _DEFAULT_HOST = "http://localhost"
 _NO_QUERY: ImmutableMultiDict[str, str] = ImmutableMultiDict()
 _NO_COOKIES: ImmutableMultiDict[str, str] = ImmutableMultiDict()
 DEFAULT_LIMITS = Limits()
+LOCAL_HOST_ENV = "DURABLEAGENT_LOCAL_HOST"  # set by durableagent's local host (local/bootstrap.py)
 
 
 @dataclass
@@ -77,6 +79,14 @@ class RouteContext:
     def store(self) -> ConversationStore:
         """The app's conversation store (the one its entities use)."""
         return self.stores.current or self.stores.store()
+
+    def streams_live(self) -> bool:
+        """Whether the host sends a streamed body as it is produced (else it is buffered whole).
+
+        durableagent's local host does (it sets ``DURABLEAGENT_LOCAL_HOST``), and so does an app in
+        the HTTP streams extension's mode (``options.http_streaming``); the plain Python worker does not.
+        """
+        return os.environ.get(LOCAL_HOST_ENV) == "1" or bool(getattr(self.options, "http_streaming", False))
 
 
 class AzureOpenAPIRequest:

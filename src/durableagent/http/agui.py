@@ -1,0 +1,101 @@
+"""``POST /agents/{agentName}/ag-ui``: AG-UI clients on durable sessions, unmodified.
+
+The body is AG-UI's ``RunAgentInput``, checked against the contract and then in full against the
+``ag-ui-protocol`` package's own model. Mapping: ``threadId`` is the session id, ``runId`` the
+turn's correlation id (an idempotency key: the same run posted again attaches to its turn instead of
+running it twice), the last ``user`` message the turn's message. The rest of ``messages`` is the
+client's copy of a history the server keeps durably, so it is not replayed into the session. The
+answer is the turn's stream (``http/stream``), which AG-UI's ``HttpAgent`` reads as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import azure.functions as func
+from ag_ui.core import RunAgentInput
+from pydantic import ValidationError
+
+from durableagent.contract.problems import IdempotencyKeyReused, InvalidRequest, RoleNotAllowed
+from durableagent.contract.validate import ValidatedRequest
+from durableagent.entity.record import record_of
+from durableagent.entity.turn_io import RunOperation
+from durableagent.entity_client import State
+from durableagent.http.edge import RouteContext, serve
+from durableagent.http.stream import require_event_stream, start_streamed_turn
+from durableagent.http.stream_tail import Answer
+
+TEMPLATE = "agents/{agentName}/ag-ui"
+
+
+def user_message(run: RunAgentInput) -> str:
+    """The text of the input's last ``user`` message.
+
+    Raises:
+        InvalidRequest: there is none, or it has no text.
+    """
+    for message in reversed(run.messages):
+        if message.role != "user":
+            continue
+        content: Any = message.content
+        if isinstance(content, str):
+            text = content
+        else:
+            text = "".join(str(getattr(part, "text", "") or "") for part in content or ())
+        if text.strip():
+            return text
+        break
+    raise InvalidRequest("RunAgentInput.messages must end with a user message that has text.")
+
+
+def _answer(state: State, op: RunOperation) -> Answer | None:
+    record = record_of(state)
+    entry = record.entry(op.correlation_id) if record is not None else None
+    if record is None or entry is None or entry.fingerprint != op.fingerprint:
+        return None
+    return (entry, record)
+
+
+def agui_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpResponse]]:
+    """The ``agent_ag_ui`` HTTP function of the app described by ``ctx``."""
+
+    async def agent_ag_ui(req: func.HttpRequest, client: str, context: func.Context) -> func.HttpResponse:
+        async def run(v: ValidatedRequest) -> func.HttpResponse:
+            return await _run(ctx, req, client, context, v)
+
+        return await serve(
+            req,
+            TEMPLATE,
+            run,
+            context,
+            methods=frozenset({"POST"}),
+            max_body_bytes=ctx.options.max_body_bytes,
+        )
+
+    return agent_ag_ui
+
+
+async def _run(
+    ctx: RouteContext, req: func.HttpRequest, binding: str, context: func.Context, v: ValidatedRequest
+) -> func.HttpResponse:
+    require_event_stream(req.headers.get("accept"))
+    registration = ctx.agent(v)
+    try:
+        run = RunAgentInput.model_validate(v.body)
+    except ValidationError:
+        raise InvalidRequest("The body is not an AG-UI RunAgentInput.") from None
+    if "user" not in registration.allowed_roles:
+        raise RoleNotAllowed("This app does not accept messages with role 'user'.")
+    op = RunOperation(correlation_id=run.run_id, message=user_message(run), stream=True)
+    entities = ctx.entities(binding, context.invocation_id)
+    answer = functools.partial(_answer, op=op)
+    state = await entities.read(registration.name, run.thread_id)
+    known = record_of(state)
+    entry = known.entry(op.correlation_id) if known is not None else None
+    if entry is not None and entry.fingerprint != op.fingerprint:
+        raise IdempotencyKeyReused("This runId was already used with a different message.")
+    return await start_streamed_turn(
+        ctx, req, entities, registration.name, run.thread_id, op, answer, TEMPLATE
+    )
