@@ -31,6 +31,7 @@ from durableagent.http.sse import SSE_MEDIA_TYPE, EventStream, respond
 from durableagent.http.stream_tail import Answer, Tail, frames
 
 TEMPLATE = "agents/{agentName}/{sessionId}/turns/{correlationId}/stream"
+SETTLE_SECONDS = 30.0  # longest wait for the commit of a turn whose log has ended
 _EVENT_ID = re.compile(r"[0-9]{1,15}")
 AnswerOf = Callable[[State], Answer | None]
 ReplyOf = Callable[[Answer], Awaitable[dict[str, object]]]
@@ -97,7 +98,12 @@ async def open_stream(
     async def probe() -> Answer | None:
         return answer_of(await entities.read(key.agent, key.session))
 
-    tail = Tail(stream_log_of(ctx.store()), key, after, probe, reply_of)
+    async def settle() -> Answer | None:
+        with entities.watch(key.agent, key.session) as watch:
+            found = await probe()
+            return found if found is not None else await watch.until(answer_of, SETTLE_SECONDS)
+
+    tail = Tail(stream_log_of(ctx.store()), key, after, probe, reply_of, settle)
     return await respond(EventStream(frames(tail), headers=headers), ctx.streams_live())
 
 

@@ -10,7 +10,9 @@ with backoff (:data:`POLL_MIN` doubling to :data:`POLL_MAX`). A slow client only
 connection: the reader pulls pages from the store at the pace the socket takes them, and nothing
 waits on it.
 
-The end: the log's RUN_FINISHED/RUN_ERROR. When the ledger has the request's answer but the log has
+The end: the log's RUN_FINISHED/RUN_ERROR. The entity writes it just before its state commits, so
+it is sent only once the ledger has the answer (``settle``): a client that saw RUN_FINISHED finds
+the turn's result at ``GET .../turns/{id}``. When the ledger has the request's answer but the log has
 no ending (the turn was not streamed, its log was trimmed, or the failure is retryable), the ending
 is built from the ledger with the next ids (and, for a log with nothing after the client's event,
 the reply as one text message). ``DURABLEAGENT_STREAM_CONNECTION_EVENTS`` ends a connection after
@@ -51,6 +53,7 @@ class Tail:
     after: int  # the client's Last-Event-ID (0: from the start)
     probe: Probe  # the request's final ledger entry, or None while it runs
     reply_of: ReplyOf  # the 200 body of a finished turn (from the ledger or the transcript)
+    settle: Callable[[], Awaitable[object]]  # waits until the turn's answer is committed
 
 
 def connection_cap() -> int:
@@ -67,6 +70,8 @@ async def frames(tail: Tail) -> AsyncIterator[bytes]:
         with stream_hub.subscribe(tail.key) as waiter:
             entries = await run_async(tail.log.read(tail.key, cursor, PAGE))
             for entry in entries:
+                if entry.terminal:
+                    await tail.settle()
                 yield frame(entry.seq, entry.data)
                 cursor, sent = entry.seq, sent + 1
                 if entry.terminal or (cap and sent >= cap):
@@ -92,6 +97,8 @@ async def _ending(tail: Tail, answer: Answer, cursor: int) -> AsyncIterator[byte
     """The end of a stream whose log has none: re-read the log once (it may have just ended)."""
     rest = await run_async(tail.log.read(tail.key, cursor, PAGE))
     for logged in rest:
+        if logged.terminal:
+            await tail.settle()
         yield frame(logged.seq, logged.data)
         cursor = logged.seq
         if logged.terminal:
