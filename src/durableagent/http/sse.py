@@ -21,6 +21,7 @@ import azure.functions as func
 
 SSE_MEDIA_TYPE = "text/event-stream"
 KEEPALIVE = b": keep-alive\n\n"
+RETRY = b"retry: 1000\n\n"  # EventSource: reconnect after 1 s (browsers default to about 3 s)
 STREAM_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
     "Cache-Control": "no-cache",

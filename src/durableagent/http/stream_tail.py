@@ -33,7 +33,7 @@ from durableagent.conversation.stream_base import StreamEntry, StreamKey, Stream
 from durableagent.entity import stream_events as ev
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import LedgerEntry, SessionRecord
-from durableagent.http.sse import KEEPALIVE, frame
+from durableagent.http.sse import KEEPALIVE, RETRY, frame
 
 POLL_MIN, POLL_MAX = 0.25, 2.0
 KEEPALIVE_SECONDS = 15.0
@@ -66,6 +66,7 @@ async def frames(tail: Tail) -> AsyncIterator[bytes]:
     """The SSE frames of ``tail``: the log after ``tail.after``, then new events, until the end."""
     cursor, sent, cap = tail.after, 0, connection_cap()
     delay, idle = POLL_MIN, 0.0
+    yield RETRY
     while True:
         with stream_hub.subscribe(tail.key) as waiter:
             entries = await run_async(tail.log.read(tail.key, cursor, PAGE))
