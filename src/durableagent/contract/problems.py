@@ -1,10 +1,4 @@
-"""The catalogue of problem types (RFC 9457): one class per stable ``type``; import them from here.
-
-Every error answered is one of these (or a subclass): ``status``, ``slug`` (the ``type`` URI is
-``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising one
-anywhere and rendering it with ``render`` (``contract.problem_base``, re-exported here with the rest
-of the machinery) is the only way an error reaches a caller.
-"""
+"""The problem types (RFC 9457): every error answered is one of these (status, slug, title are contract)."""
 
 from __future__ import annotations
 
@@ -80,7 +74,7 @@ class InvalidResponseSchema(InvalidRequest):
 
 
 class InvalidLastEventId(InvalidRequest):
-    """400: ``Last-Event-ID`` (or ``lastEventId``) is not an event id of a stream (a decimal number)."""
+    """400: ``Last-Event-ID`` (or ``lastEventId``) is not a stream's event id (a decimal number)."""
 
     slug, title = "invalid-last-event-id", "Invalid Last-Event-ID"
 
@@ -135,8 +129,7 @@ class MethodNotAllowed(Problem):
     def __init__(self, detail: str | None = None, *, allow: Iterable[str] = (), **kwargs: Any) -> None:
         """``allow`` lists the methods the resource does accept, upper-cased into ``Allow``."""
         super().__init__(detail, **kwargs)
-        methods = sorted({m.upper() for m in allow})
-        if methods:
+        if methods := sorted({m.upper() for m in allow}):
             self.headers["Allow"] = ", ".join(methods)
 
 

@@ -56,7 +56,7 @@ from durableagent.http.edge import (
     serve,
     text_response,
 )
-from durableagent.http.stream import start_streamed_turn, wants_event_stream
+from durableagent.http.stream import require_run_media, start_streamed_turn, wants_event_stream
 from durableagent.http.waiting import wait_preference
 from durableagent.session_id import new_session_key
 
@@ -197,6 +197,7 @@ async def _run(
     ctx: RouteContext, req: func.HttpRequest, binding: str, context: func.Context, v: ValidatedRequest
 ) -> func.HttpResponse:
     registration = ctx.agent(v)
+    require_run_media(req.headers.get("accept"))
     agent = registration.name
     text_in = v.media_type == "text/plain"
     request = v.model if isinstance(v.model, RunRequest) else None

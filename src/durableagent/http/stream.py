@@ -72,6 +72,12 @@ def require_event_stream(accept: str | None) -> None:
         raise NotAcceptable("This route answers text/event-stream only.")
 
 
+def require_run_media(accept: str | None) -> None:
+    """Raise :class:`NotAcceptable` unless ``Accept`` allows one of the run route's answers."""
+    if accept and not any(_accepts(accept, m) for m in (SSE_MEDIA_TYPE, "application/json", "text/plain")):
+        raise NotAcceptable("This route answers application/json, text/plain or text/event-stream.")
+
+
 def wants_event_stream(accept: str | None) -> bool:
     """Whether ``Accept`` names ``text/event-stream`` itself (``*/*`` keeps the JSON answer)."""
     return bool(accept) and SSE_MEDIA_TYPE in str(accept).lower()

@@ -12,8 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from durableagent.conversation import ConversationStore
-from durableagent.conversation import stream_hub
+from durableagent.conversation import ConversationStore, stream_hub
 from durableagent.conversation.stream_base import StreamEntry, StreamKey
 from durableagent.conversation.streams import stream_log_of
 
@@ -37,7 +36,8 @@ async def test_reads_after_any_cursor_in_order(store: ConversationStore) -> None
     assert [e.seq for e in await log.read(KEY, 57, 5)] == [58, 59, 60, 61, 62]
     assert await log.read(KEY, 160, 10) == []
     last = await log.last(KEY)
-    assert last is not None and (last.seq, last.terminal) == (160, True)
+    assert last is not None
+    assert (last.seq, last.terminal) == (160, True)
     assert (await log.read(KEY, 0, 1))[0].data == '{"type":"CUSTOM","n":1}'
 
 
