@@ -60,7 +60,14 @@ def expiry(retention_seconds: float) -> float:
 
 @runtime_checkable
 class StreamLog(Protocol):
-    """The stream logs of every turn. Every call that returned is durable (as the store's writes)."""
+    """The stream logs of every turn. Every call that returned is durable (as the store's writes).
+
+    ``any_loop``: whether ``read`` may be awaited on any event loop (SQLite and memory: their
+    connections are guarded by locks). Otherwise (Azure Tables: the aio client belongs to the agent
+    loop) callers run it on the agent loop, as every store call.
+    """
+
+    any_loop: bool
 
     async def append(self, key: StreamKey, entries: Sequence[StreamEntry]) -> None:
         """Upsert ``entries`` (in ``seq`` order) in one write."""

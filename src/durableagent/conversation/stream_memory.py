@@ -16,6 +16,8 @@ from durableagent.conversation.stream_base import StreamEntry, StreamKey, expiry
 class MemoryStreamLog:
     """Stream logs in a dict; finished logs are dropped once their retention passed."""
 
+    any_loop = True
+
     def __init__(self) -> None:
         """An empty log."""
         self._lock = threading.Lock()

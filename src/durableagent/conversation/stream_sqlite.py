@@ -56,6 +56,8 @@ def _key(key: StreamKey) -> tuple[str, str, str]:
 class SQLiteStreamLog:
     """The stream logs of one :class:`SQLiteConversationStore` (its connections, its durability)."""
 
+    any_loop = True
+
     def __init__(self, store: SQLiteConversationStore) -> None:
         """Share ``store``'s file and connections."""
         self.store = store

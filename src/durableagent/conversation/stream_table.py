@@ -44,6 +44,8 @@ def _entry(row: dict[str, Any]) -> StreamEntry:
 class AzureTableStreamLog:
     """The stream logs of one :class:`AzureTableConversationStore` (its table and client)."""
 
+    any_loop = False
+
     def __init__(self, store: AzureTableConversationStore) -> None:
         """Share ``store``'s table client."""
         self.store = store

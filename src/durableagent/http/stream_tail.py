@@ -69,7 +69,7 @@ async def frames(tail: Tail) -> AsyncIterator[bytes]:
     yield RETRY
     while True:
         with stream_hub.subscribe(tail.key) as waiter:
-            entries = await run_async(tail.log.read(tail.key, cursor, PAGE))
+            entries = await _read(tail, cursor)
             for entry in entries:
                 if entry.terminal:
                     await tail.settle()
@@ -94,9 +94,16 @@ async def frames(tail: Tail) -> AsyncIterator[bytes]:
                 yield KEEPALIVE
 
 
+async def _read(tail: Tail, cursor: int) -> list[StreamEntry]:
+    """The next page: on this loop when the log allows it (no thread hop), else on the agent loop."""
+    if tail.log.any_loop:
+        return await tail.log.read(tail.key, cursor, PAGE)
+    return await run_async(tail.log.read(tail.key, cursor, PAGE))
+
+
 async def _ending(tail: Tail, answer: Answer, cursor: int) -> AsyncIterator[bytes]:
     """The end of a stream whose log has none: re-read the log once (it may have just ended)."""
-    rest = await run_async(tail.log.read(tail.key, cursor, PAGE))
+    rest = await _read(tail, cursor)
     for logged in rest:
         if logged.terminal:
             await tail.settle()

@@ -28,9 +28,14 @@ AGENT = "/agents/WeatherAgent"
 EVENT = TypeAdapter(Event)
 
 
-@pytest.fixture(scope="module")
-def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHost]:
-    env = {"DURABLEAGENT_OFFLINE_FAULTS": "1", "DURABLEAGENT_OFFLINE_CHUNK_DELAY_MS": "5"}
+@pytest.fixture(scope="module", params=["inprocess-rpc", "http-rpc"])
+def host(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHost]:
+    """The sample, with the app's Durable client answered in-process, then over real HTTP RPC."""
+    env = {
+        "DURABLEAGENT_OFFLINE_FAULTS": "1",
+        "DURABLEAGENT_OFFLINE_CHUNK_DELAY_MS": "5",
+        "DURABLEAGENT_INPROCESS_RPC": "0" if request.param == "http-rpc" else "1",
+    }
     served = LocalHost(SAMPLE, store=tmp_path_factory.mktemp("stream") / "store.sqlite", env=env)
     served.start()
     yield served
