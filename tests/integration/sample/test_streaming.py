@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from ag_ui.core import Event
+from ag_ui.core import Event, RunAgentInput, UserMessage
 from ag_ui_validate import create_validator
 from pydantic import TypeAdapter
 
@@ -176,15 +176,18 @@ def test_a_failed_turn_streams_its_problem(api: httpx.Client) -> None:
 
 
 def agui_input(session: str, run_id: str, text: str) -> dict[str, Any]:
-    return {
-        "threadId": session,
-        "runId": run_id,
-        "messages": [{"id": "m1", "role": "user", "content": text}],
-        "tools": [],
-        "context": [],
-        "state": {},
-        "forwardedProps": {},
-    }
+    """A RunAgentInput built with the ag-ui-protocol package's own models, as an AG-UI client sends it."""
+    run = RunAgentInput(
+        thread_id=session,
+        run_id=run_id,
+        messages=[UserMessage(id="m1", role="user", content=text)],
+        tools=[],
+        context=[],
+        state={},
+        forwarded_props={},
+    )
+    body: dict[str, Any] = run.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return body
 
 
 def test_the_ag_ui_route_streams_valid_ag_ui_events(api: httpx.Client) -> None:
