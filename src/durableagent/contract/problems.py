@@ -1,4 +1,11 @@
-"""The problem types (RFC 9457): every error answered is one of these (status, slug, title are contract)."""
+"""The catalogue of problem types (RFC 9457): one class per stable ``type``; import them from here.
+
+Every error answered is one of these (or a subclass): ``status``, ``slug`` (the ``type`` URI is
+``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising one
+anywhere and rendering it with ``render`` (``contract.problem_base``, re-exported here with the rest
+of the machinery) is the only way an error reaches a caller. The problems of streamed responses are
+in ``contract.stream_problems`` and re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .problem_base import CONTENT_TYPE, TYPE_BASE, Problem, ProblemRecord, from_record, render
+from .stream_problems import InvalidLastEventId, NotAcceptable
 
 __all__ = [
     "CONTENT_TYPE",
@@ -73,12 +81,6 @@ class InvalidResponseSchema(InvalidRequest):
     slug, title = "invalid-response-schema", "The response schema is not acceptable"
 
 
-class InvalidLastEventId(InvalidRequest):
-    """400: ``Last-Event-ID`` (or ``lastEventId``) is not a stream's event id (a decimal number)."""
-
-    slug, title = "invalid-last-event-id", "Invalid Last-Event-ID"
-
-
 class UpstreamRejected(Problem):
     """400: the model service refused the request itself (a content filter, a bad argument)."""
 
@@ -131,12 +133,6 @@ class MethodNotAllowed(Problem):
         super().__init__(detail, **kwargs)
         if methods := sorted({m.upper() for m in allow}):
             self.headers["Allow"] = ", ".join(methods)
-
-
-class NotAcceptable(Problem):
-    """406: the route cannot answer in any media type the request's ``Accept`` allows."""
-
-    status, slug, title = 406, "not-acceptable", "Not acceptable"
 
 
 class PreconditionFailed(Problem):
@@ -227,6 +223,12 @@ class HeadersTooLarge(Problem):
     """431: the request line and headers are larger than the host accepts."""
 
     status, slug, title = 431, "headers-too-large", "Request header fields too large"
+
+
+class TooManyTurns(Problem):
+    """429: too many turns are queued, on the session or on the host; retry after ``Retry-After``."""
+
+    status, slug, title = 429, "too-many-turns", "Too many turns are queued"
 
 
 class ServerBusy(Problem):
