@@ -124,7 +124,9 @@ class AgentFunctionApp(df.DFApp):
             allowed_roles=frozenset(self.options.allowed_roles),
             max_attempts=self.options.max_attempts,
             call=CallSettings(
-                timeout=self.options.model_timeout, transient_retries=self.options.transient_retries
+                timeout=self.options.model_timeout,
+                transient_retries=self.options.transient_retries,
+                stream_retention=self.options.stream_retention,
             ),
         )
         self._registrations[name.lower()] = registration
