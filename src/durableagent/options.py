@@ -33,6 +33,8 @@ class AppOptions:
             deletes expired sessions; an expired session may live until the next sweep.
         max_reply_bytes: Largest turn (reply and tool results, as stored JSON, UTF-8) the
             transcript accepts; a larger one fails with ``reply-too-large`` (413), nothing stored.
+        stream_retention: Seconds a streamed turn's event log is kept after the turn ended (a
+            stream attached later is rebuilt from the transcript: the reply in one message).
     """
 
     wait_timeout: float = 30.0
@@ -45,6 +47,7 @@ class AppOptions:
     session_ttl: timedelta | None = DEFAULT_SESSION_TTL
     expiry_sweep_schedule: str = DEFAULT_SWEEP_SCHEDULE
     max_reply_bytes: int = 16 * 1024 * 1024
+    stream_retention: float = 600.0
 
     def __post_init__(self) -> None:
         """Raise ValueError for an option out of bounds.

@@ -44,7 +44,7 @@ SESSION_ALIASES = ("sessionId", "sessionKey", "session_id", "thread_id")
 RUN_PATH = "/agents/{agentName}/run"
 SESSIONS_PATH = "/agents/{agentName}/sessions"
 SESSION_PATH = "/agents/{agentName}/{sessionId}"
-RESERVED_SESSION_IDS = frozenset({"run", "sessions"})
+RESERVED_SESSION_IDS = frozenset({"run", "ag-ui", "sessions"})
 DROPPED_LOG = "SCHEMATHESIS_DROPPED_LOG"  # where filter_failure lists what it dropped (the test sets it)
 
 

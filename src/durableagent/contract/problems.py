@@ -1,6 +1,7 @@
 """The catalogue of problem types (RFC 9457): one class per stable ``type``; import them from here.
 
-Every error answered is one of them: ``status``, ``slug`` (of the ``type`` URI), ``title`` are the contract.
+Every error answered is one of these (``status``, ``slug``, ``title`` are the HTTP contract), raised and
+rendered by ``render`` (``contract.problem_base``); ``stream_problems`` and ``turn_problems`` re-exported.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from .problem_base import CONTENT_TYPE, TYPE_BASE, Problem, ProblemRecord, from_record, render
+from .stream_problems import InvalidLastEventId, NotAcceptable
+from .turn_problems import ReplyTooLarge
 
 __all__ = [
     "CONTENT_TYPE",
@@ -20,12 +23,14 @@ __all__ = [
     "IdempotencyKeyReused",
     "InternalError",
     "InvalidJson",
+    "InvalidLastEventId",
     "InvalidRequest",
     "InvalidResponseSchema",
     "InvocationFailed",
     "MalformedRequest",
     "MethodNotAllowed",
     "MisdirectedRequest",
+    "NotAcceptable",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -139,12 +144,6 @@ class PayloadTooLarge(Problem):
     """413: the body, or a response schema in it, is over its size limit."""
 
     status, slug, title = 413, "payload-too-large", "Payload too large"
-
-
-class ReplyTooLarge(PayloadTooLarge):
-    """413: the turn (reply and tool results) is over the app's ``max_reply_bytes``; nothing is stored."""
-
-    slug, title = "reply-too-large", "The reply is too large to store"
 
 
 class UnsupportedMediaType(Problem):

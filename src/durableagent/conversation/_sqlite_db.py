@@ -25,12 +25,22 @@ MIGRATIONS = (
         " state TEXT NOT NULL CHECK (state IN ('accepted', 'running')),"
         " PRIMARY KEY (agent, session, request_id));\n",
     ),
+    Migration(
+        2,
+        "conv_0002_stream_logs",
+        "CREATE TABLE IF NOT EXISTS conv_stream (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, terminal INTEGER NOT NULL,"
+        " PRIMARY KEY (agent, session, request_id, seq)) WITHOUT ROWID;\n"
+        "CREATE TABLE IF NOT EXISTS conv_stream_end (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (agent, session, request_id));\n"
+        "CREATE INDEX IF NOT EXISTS conv_stream_end_expires ON conv_stream_end (expires);\n",
+    ),
     # The session index (conversation.sessions). Sessions that existed before it get a summary
     # from their turns and the default 14-day expiry; the sweep's ``expire`` operation then checks
     # it against the agent's real TTL and corrects it (or clears it for an agent without one).
     Migration(
-        2,
-        "conv_0002_session_index",
+        3,
+        "conv_0003_session_index",
         "CREATE TABLE IF NOT EXISTS conv_sessions (agent TEXT NOT NULL, session TEXT NOT NULL,"
         " created_at TEXT NOT NULL, last_active_at TEXT NOT NULL, turns INTEGER NOT NULL,"
         " expires_at TEXT, PRIMARY KEY (agent, session));\n"

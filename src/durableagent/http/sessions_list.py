@@ -19,16 +19,17 @@ from durableagent.conversation.base import StoreUnavailableError
 from durableagent.conversation.sessions import InvalidCursorError
 from durableagent.entity.loop import run_async
 from durableagent.http.edge import RouteContext, json_response, serve
+from durableagent.http.stream_reply import Reply
 
 TEMPLATE = "agents/{agentName}/sessions"
 DEFAULT_LIMIT = 100
 
 
-def sessions_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpResponse]]:
+def sessions_function(ctx: RouteContext) -> Callable[..., Awaitable[Reply]]:
     """The ``agent_sessions`` HTTP function of the app described by ``ctx``."""
 
-    async def agent_sessions(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-        async def listing(v: ValidatedRequest) -> func.HttpResponse:
+    async def agent_sessions(req: func.HttpRequest, context: func.Context) -> Reply:
+        async def listing(v: ValidatedRequest) -> Reply:
             return await _list(ctx, v)
 
         return await serve(req, TEMPLATE, listing, context)
