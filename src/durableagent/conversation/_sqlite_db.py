@@ -25,6 +25,13 @@ MIGRATIONS = (
         " state TEXT NOT NULL CHECK (state IN ('accepted', 'running')),"
         " PRIMARY KEY (agent, session, request_id));\n",
     ),
+    Migration(  # turn control (conversation/control.py): marks outlive the ledger row and a reset
+        2,
+        "conv_0002_marks",
+        "CREATE TABLE IF NOT EXISTS conv_marks (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, mark TEXT NOT NULL CHECK (mark IN ('cancel', 'discarded')),"
+        " PRIMARY KEY (agent, session, request_id));\n",
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 LOAD_SQL = (  # a range scan of the primary-key index

@@ -28,6 +28,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
+from durableagent.conversation._table_control import TableMarks
 from durableagent.conversation._table_codec import (
     CLIENT_OPTIONS,
     DEFAULT_TABLE,
@@ -57,7 +58,7 @@ from durableagent.conversation.base import (
 CAS_ATTEMPTS = 20
 
 
-class AzureTableConversationStore:
+class AzureTableConversationStore(TableMarks):
     """Transcripts and ledger in one table (build with ``from_connection_string``/``from_endpoint``)."""
 
     def __init__(

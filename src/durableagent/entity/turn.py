@@ -51,6 +51,7 @@ from durableagent.conversation.base import (
 from durableagent.entity.agent_call import call_agent
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
+from durableagent.entity.history_window import model_context
 from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.structured import check_structured, parse_value
@@ -176,7 +177,7 @@ class TurnRunner:
             )
             poisoned = TurnPoisoned("This turn failed repeatedly while running and was abandoned.")
             return await self._write(ref, op, turn, user, started, problem=poisoned), poisoned, None
-        history = await self.cache.history(self.store, ref, turn - 1)
+        history = await model_context(await self.cache.history(self.store, ref, turn - 1), self.reg.context)
         options: dict[str, Any] = {}
         if not op.enable_tool_calls:
             options["tool_choice"] = "none"

@@ -1,0 +1,66 @@
+"""Turn-control marks of the SQLite store (``control.TurnControl``): the ``conv_marks`` table.
+
+Marks are written with a FULL commit whatever the store's mode: a cancel is acknowledged to its
+caller right after, with no host commit to make it durable (as ``mark_accepted``). A reset's
+``replace_marks`` runs inside the reset operation, whose batch the host then commits FULL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from durableagent.conversation.base import check_session
+from durableagent.conversation.control import Mark, checked_ids, checked_mark
+
+T = TypeVar("T")
+
+
+class SqliteMarks:
+    """Mixin of ``SQLiteConversationStore`` (it supplies the reads and the transactions)."""
+
+    _read: Callable[..., Awaitable[list[Any]]]
+    _write: Callable[..., Awaitable[Any]]
+    _write_full: Callable[..., Awaitable[Any]]
+
+    async def request_ids(self, agent: str, session: str) -> list[str]:
+        """The ids of the session's ledger rows."""
+        check_session(agent, session)
+        rows = await self._read(
+            "SELECT request_id FROM conv_requests WHERE agent = ? AND session = ?", (agent, session)
+        )
+        return [str(row[0]) for row in rows]
+
+    async def set_mark(self, agent: str, session: str, request_id: str, mark: Mark) -> None:
+        """Mark the request (``discarded`` is never replaced by ``cancel``); a FULL commit."""
+        mark = checked_mark(agent, session, request_id, mark)
+        sql = (
+            "INSERT INTO conv_marks (agent, session, request_id, mark) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (agent, session, request_id) DO UPDATE SET mark = excluded.mark"
+            " WHERE conv_marks.mark <> 'discarded'"
+        )
+        await self._write_full(lambda conn: conn.execute(sql, (agent, session, request_id, mark)))
+
+    async def mark_of(self, agent: str, session: str, request_id: str) -> Mark | None:
+        """The request's mark, if any (a point read, inline when the file is free)."""
+        checked_mark(agent, session, request_id, "cancel")
+        rows = await self._read(
+            "SELECT mark FROM conv_marks WHERE agent = ? AND session = ? AND request_id = ?",
+            (agent, session, request_id),
+            inline=True,
+        )
+        return rows[0][0] if rows else None  # type: ignore[no-any-return]
+
+    async def replace_marks(self, agent: str, session: str, discarded: Iterable[str]) -> None:
+        """The session's only marks become ``discarded`` for ``discarded``, in one transaction."""
+        ids = checked_ids(agent, session, discarded)
+
+        def replace(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM conv_marks WHERE agent = ? AND session = ?", (agent, session))
+            conn.executemany(
+                "INSERT INTO conv_marks (agent, session, request_id, mark) VALUES (?, ?, ?, 'discarded')",
+                [(agent, session, request_id) for request_id in ids],
+            )
+
+        await self._write(replace, inline=False)
