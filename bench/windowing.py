@@ -28,7 +28,9 @@ def run(params: dict[str, int], work: Path) -> dict[str, Any]:
         for key, agent in AGENTS.items():
             shape = durableagent_shape(agent)
             load.sequential(host.port, 60, 4, f"warm-{key}", shape)
-            early_s, late_s = load.growth(host.port, f"grow-{key}", params["growth"], suite.GROWTH_EARLY, shape)
+            early_s, late_s = load.growth(
+                host.port, f"grow-{key}", params["growth"], suite.GROWTH_EARLY, shape
+            )
             early, late = summary(early_s), summary(late_s)
             out[key] = {
                 "turns": params["growth"],

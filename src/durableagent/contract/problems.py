@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .problem_base import CONTENT_TYPE, TYPE_BASE, Problem, ProblemRecord, from_record, render
+from .turn_problems import SessionBusy, TurnCancelled, TurnDiscarded, TurnFinished
 
 __all__ = [
     "CONTENT_TYPE",
@@ -37,9 +38,13 @@ __all__ = [
     "RequestTimeout",
     "RoleNotAllowed",
     "ServerBusy",
+    "SessionBusy",
     "SessionNotFound",
     "StoreUnavailable",
     "StructuredOutputInvalid",
+    "TurnCancelled",
+    "TurnDiscarded",
+    "TurnFinished",
     "TurnNotFound",
     "TurnPoisoned",
     "Unauthorized",

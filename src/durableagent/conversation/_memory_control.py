@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from durableagent.conversation.base import check_session
+from durableagent.conversation.base import SessionRef, TurnRecord, check_request, check_session, decode_record
 from durableagent.conversation.control import Mark, checked_ids, checked_mark
 
 
@@ -16,6 +16,7 @@ class MemoryMarks:
     _lock: threading.Lock
     _ledger: dict[tuple[str, str], dict[str, Any]]
     _marks: dict[tuple[str, str], dict[str, Mark]]
+    _turns: dict[tuple[str, str], dict[str, dict[int, str]]]
 
     def _marks_of(self, agent: str, session: str) -> dict[str, Mark]:
         if not hasattr(self, "_marks"):
@@ -49,3 +50,14 @@ class MemoryMarks:
             marks = self._marks_of(agent, session)
             marks.clear()
             marks.update(dict.fromkeys(ids, "discarded"))
+
+    async def find_turn(self, ref: SessionRef, request_id: str, newest: int) -> TurnRecord | None:
+        """The newest turn of ``ref`` written for ``request_id`` (a scan; the memory store is for tests)."""
+        check_request(ref.agent, ref.session, request_id)
+        with self._lock:
+            turns = dict(self._turns.get((ref.agent, ref.session), {}).get(ref.incarnation, {}))
+        for number in sorted((n for n in turns if n <= newest), reverse=True):
+            record = decode_record(turns[number])
+            if record.request_id == request_id:
+                return record
+        return None

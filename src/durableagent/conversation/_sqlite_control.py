@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from durableagent.conversation.base import check_session
+from durableagent.conversation.base import SessionRef, TurnRecord, check_request, check_session, decode_record
 from durableagent.conversation.control import Mark, checked_ids, checked_mark
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class SqliteMarks:
             (agent, session, request_id),
             inline=True,
         )
-        return rows[0][0] if rows else None  # type: ignore[no-any-return]
+        return rows[0][0] if rows else None
 
     async def replace_marks(self, agent: str, session: str, discarded: Iterable[str]) -> None:
         """The session's only marks become ``discarded`` for ``discarded``, in one transaction."""
@@ -64,3 +64,13 @@ class SqliteMarks:
             )
 
         await self._write(replace, inline=False)
+
+    async def find_turn(self, ref: SessionRef, request_id: str, newest: int) -> TurnRecord | None:
+        """The newest turn of ``ref`` written for ``request_id``: one query over the session's rows."""
+        check_request(ref.agent, ref.session, request_id)
+        rows = await self._read(
+            "SELECT record FROM conv_turns WHERE agent = ? AND session = ? AND incarnation = ?"
+            " AND turn <= ? AND json_extract(record, '$.request_id') = ? ORDER BY turn DESC LIMIT 1",
+            (ref.agent, ref.session, ref.incarnation, newest, request_id),
+        )
+        return decode_record(rows[0][0]) if rows else None

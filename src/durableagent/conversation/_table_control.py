@@ -14,11 +14,17 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
-from durableagent.conversation._table_codec import TRANSACTION_SIZE, partition_key, request_key, translated_errors
-from durableagent.conversation.base import check_session
+from durableagent.conversation._table_codec import (
+    TRANSACTION_SIZE,
+    partition_key,
+    request_key,
+    translated_errors,
+)
+from durableagent.conversation.base import SessionRef, TurnRecord, check_request, check_session
 from durableagent.conversation.control import Mark, checked_ids, checked_mark
 
 LEDGER_FIRST, MARKS_FIRST = "req~", "req~~"
+FIND_PAGE = 100  # turns read per query when looking a request up in the transcript
 
 
 def mark_key(request_id: str) -> str:
@@ -30,6 +36,7 @@ class TableMarks:
     """Mixin of ``AzureTableConversationStore`` (it supplies the table client)."""
 
     _client: Callable[[], Awaitable[TableClient]]
+    load_turns: Callable[[SessionRef, int, int], Awaitable[list[TurnRecord]]]
 
     async def request_ids(self, agent: str, session: str) -> list[str]:
         """The ids of the session's ledger rows (a range query of the partition)."""
@@ -60,11 +67,13 @@ class TableMarks:
         table = await self._client()
         with translated_errors():
             try:
-                row = await table.get_entity(partition_key(agent, session), mark_key(request_id), select=["mark"])
+                row = await table.get_entity(
+                    partition_key(agent, session), mark_key(request_id), select=["mark"]
+                )
             except ResourceNotFoundError:
                 return None
         value = row.get("mark")
-        return value if value in ("cancel", "discarded") else None  # type: ignore[return-value]
+        return value if value in ("cancel", "discarded") else None
 
     async def replace_marks(self, agent: str, session: str, discarded: Iterable[str]) -> None:
         """The session's only marks become ``discarded`` for ``discarded`` (batches of the partition)."""
@@ -82,4 +91,18 @@ class TableMarks:
                     await table.delete_entity(pk, key)
             rows = [{"PartitionKey": pk, "RowKey": mark_key(i), "mark": "discarded"} for i in ids]
             for start in range(0, len(rows), TRANSACTION_SIZE):
-                await table.submit_transaction([("upsert", row) for row in rows[start : start + TRANSACTION_SIZE]])
+                await table.submit_transaction(
+                    [("upsert", row) for row in rows[start : start + TRANSACTION_SIZE]]
+                )
+
+    async def find_turn(self, ref: SessionRef, request_id: str, newest: int) -> TurnRecord | None:
+        """The newest turn of ``ref`` up to ``newest`` written for ``request_id``: pages, newest first."""
+        check_request(ref.agent, ref.session, request_id)
+        last = newest
+        while last >= 1:
+            first = max(1, last - FIND_PAGE + 1)
+            for record in reversed(await self.load_turns(ref, first, last)):
+                if record.request_id == request_id:
+                    return record
+            last = first - 1
+        return None

@@ -28,7 +28,6 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient, TableServiceClient
 
-from durableagent.conversation._table_control import TableMarks
 from durableagent.conversation._table_codec import (
     CLIENT_OPTIONS,
     DEFAULT_TABLE,
@@ -42,6 +41,7 @@ from durableagent.conversation._table_codec import (
     turn_key,
     turn_text,
 )
+from durableagent.conversation._table_control import TableMarks
 from durableagent.conversation.base import (
     MAX_TURN,
     RequestState,

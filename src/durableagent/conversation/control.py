@@ -11,7 +11,10 @@ reads when the request reaches the entity (and, while it runs, every ``POLL_SECO
   and every ledger row) answer ``410 turn-discarded`` for ever after instead of "accepted"; a reset
   replaces every older mark of the session, so marks stay bounded by the ledger's size.
 
-Backends: ``ControlledMemoryStore`` here, the SQLite store's ``conv_marks`` table
+``find_turn`` finds a turn by its request id once the bounded request ledger forgot it, so a 202's
+``Location`` answers for as long as the turn is in the transcript.
+
+Backends: the memory store (``_memory_control``), the SQLite store's ``conv_marks`` table
 (``_sqlite_control``), Azure Table rows ``req~~<id>`` in the session's partition (``_table_control``).
 A custom ``ConversationStore`` without these methods still works: cancel answers 501 and resets
 leave no marks.
@@ -22,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, Protocol, runtime_checkable
 
-from durableagent.conversation.base import check_request, check_session
+from durableagent.conversation.base import SessionRef, TurnRecord, check_request, check_session
 
 Mark = Literal["cancel", "discarded"]
 MARKS: tuple[Mark, ...] = ("cancel", "discarded")
@@ -51,13 +54,17 @@ class TurnControl(Protocol):
         """A reset: the session's only marks become ``discarded`` for ``discarded``."""
         ...
 
+    async def find_turn(self, ref: SessionRef, request_id: str, newest: int) -> TurnRecord | None:
+        """The turn of this session life written for ``request_id`` (the ledger forgot it), if any."""
+        ...
+
 
 def checked_mark(agent: str, session: str, request_id: str, mark: str) -> Mark:
     """Validate the key and the mark; returns the mark typed."""
     check_request(agent, session, request_id)
     if mark not in MARKS:
         raise ValueError(f"mark must be one of {', '.join(MARKS)}")
-    return mark  # type: ignore[return-value]
+    return mark
 
 
 def checked_ids(agent: str, session: str, ids: Iterable[str]) -> list[str]:

@@ -27,7 +27,6 @@ from agent_framework import CompactionStrategy, Message, apply_compaction
 from durableagent.entity.history import SessionHistory
 
 
-
 @dataclass(frozen=True)
 class ContextPolicy:
     """Per agent: how much of the committed history goes into the model's context.

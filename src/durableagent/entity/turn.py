@@ -37,6 +37,8 @@ from durableagent.contract.problems import (
     Problem,
     RoleNotAllowed,
     StoreUnavailable,
+    TurnCancelled,
+    TurnDiscarded,
     TurnPoisoned,
     from_record,
 )
@@ -55,6 +57,7 @@ from durableagent.entity.history_window import model_context
 from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.structured import check_structured, parse_value
+from durableagent.entity.turn_control import cancel_scope, is_cancel, marked
 from durableagent.entity.turn_io import RunOperation, reply_text, run_result
 
 logger = logging.getLogger("durableagent.turn")
@@ -138,6 +141,11 @@ class TurnRunner:
             # committed and final: its ledger row (attempts, "running") has served its purpose
             await self.store.forget_request(self.reg.name, session, last[0])
         attempts = await self.store.begin_attempt(self.reg.name, session, op.correlation_id)
+        # Read after "running" is durable: a cancel that still saw the turn queued is seen here.
+        mark = await marked(self.store, self.reg.name, session, op.correlation_id)
+        if mark == "discarded":  # accepted before a reset of the session: never run in its new life
+            gone = TurnDiscarded("The session was reset after this turn was accepted; send it again.")
+            return self._remember(record, op, _entry(op, gone, retryable=False))
         # Only an earlier attempt of this request can have written turn n (the journal).
         written = await self.store.get_turn(ref, turn) if attempts > 1 else None
         if written is not None and written.request_id == op.correlation_id:  # the journal: reuse it
@@ -148,7 +156,7 @@ class TurnRunner:
             )
             self.cache.forget(ref)
         else:
-            outcome = await self._attempt(ref, turn, op, attempts)
+            outcome = await self._attempt(ref, turn, op, attempts, cancelled=mark == "cancel")
         done, problem, text = outcome
         if done is None:  # transient failure: nothing recorded, the request may be retried
             assert problem is not None
@@ -168,9 +176,14 @@ class TurnRunner:
         record.remember(op.correlation_id, entry)
         return record, entry
 
-    async def _attempt(self, ref: SessionRef, turn: int, op: RunOperation, attempts: int) -> Outcome:
+    async def _attempt(
+        self, ref: SessionRef, turn: int, op: RunOperation, attempts: int, *, cancelled: bool = False
+    ) -> Outcome:
         started = utc_now()
         user = Message(role=op.role, contents=[op.message])
+        if cancelled:  # cancelled while queued: recorded once, never run
+            stopped = TurnCancelled("The turn was cancelled before it ran.")
+            return await self._write(ref, op, turn, user, started, problem=stopped), stopped, None
         if attempts > self.reg.max_attempts:
             logger.error(
                 "turn %s of %s poisoned after %d attempts", op.correlation_id, self.reg.name, attempts - 1
@@ -187,9 +200,12 @@ class TurnRunner:
         if _faults.ARMED:
             _faults.crash_point("turn.before_model")
         try:
-            result = await call_agent(self.reg, user, history, ref.session, options, context)
+            scope = cancel_scope(self.store, self.reg.name, ref.session, op.correlation_id)
+            result = await call_agent(self.reg, user, history, ref.session, options, context, scope)
         except Exception as exc:  # noqa: BLE001 - every failure of the agent is classified into a problem
-            problem = classify(exc)
+            problem = (
+                TurnCancelled("The turn was cancelled while it ran.") if is_cancel(exc) else classify(exc)
+            )
             logger.warning(
                 "turn %s of %s failed: %s -> %s",
                 op.correlation_id,

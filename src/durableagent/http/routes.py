@@ -16,7 +16,7 @@ from typing import Any
 
 import azure.functions as func
 
-from durableagent.http import conversation, docs, meta, run, turn_status
+from durableagent.http import cancel, conversation, docs, meta, run, turn_status
 from durableagent.http.edge import RouteContext
 
 HttpFunction = Callable[..., Awaitable[func.HttpResponse]]
@@ -41,6 +41,7 @@ ROUTES = (
     Route("agent_run", run.TEMPLATE, run.run_function, durable_client=True),
     Route("agent_session", conversation.TEMPLATE, conversation.conversation_function, durable_client=True),
     Route("agent_turn", run.TURN_TEMPLATE, turn_status.turn_function, durable_client=True),
+    Route("agent_turn_cancel", cancel.TEMPLATE, cancel.cancel_function, durable_client=True),
     Route("health", meta.HEALTH_TEMPLATE, meta.health_function),
     Route("openapi_json", meta.JSON_TEMPLATE, _static(meta.openapi_json), app_auth=False),
     Route("openapi_yaml", meta.YAML_TEMPLATE, _static(meta.openapi_yaml), app_auth=False),

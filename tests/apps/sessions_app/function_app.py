@@ -56,7 +56,7 @@ async def slow_step(item: str) -> str:
     folder = _folder()
     (folder / f"{item}.started").touch()
     for _ in range(600):
-        if (folder / f"{item}.release").exists():  # noqa: ASYNC240 - a test app
+        if (folder / f"{item}.release").exists():
             break
         await asyncio.sleep(0.1)
     _append("executions.log", item)

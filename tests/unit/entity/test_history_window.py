@@ -14,7 +14,9 @@ from .conftest import run
 def _history(turns: int, text: str = "abcd" * 5) -> SessionHistory:
     history = SessionHistory()
     for n in range(1, turns + 1):
-        history.add_turn([Message(role="user", contents=[f"u{n}"]), Message(role="assistant", contents=[text])])
+        history.add_turn(
+            [Message(role="user", contents=[f"u{n}"]), Message(role="assistant", contents=[text])]
+        )
     return history
 
 
