@@ -29,6 +29,16 @@ class MemoryMarks:
         with self._lock:
             return list(self._ledger.get((agent, session), {}))
 
+    async def register_request(self, agent: str, session: str, request_id: str) -> bool:
+        """Add an accepted row unless the request has one; whether it was added."""
+        checked_mark(agent, session, request_id, "cancel")
+        with self._lock:
+            rows = self._ledger.setdefault((agent, session), {})
+            if request_id in rows:
+                return False
+            rows[request_id] = (0, "accepted")
+            return True
+
     async def set_mark(self, agent: str, session: str, request_id: str, mark: Mark) -> None:
         """Mark the request (``discarded`` is never replaced by ``cancel``)."""
         mark = checked_mark(agent, session, request_id, mark)

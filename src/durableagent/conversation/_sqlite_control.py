@@ -28,9 +28,20 @@ class SqliteMarks:
         """The ids of the session's ledger rows."""
         check_session(agent, session)
         rows = await self._read(
-            "SELECT request_id FROM conv_requests WHERE agent = ? AND session = ?", (agent, session)
+            "SELECT request_id FROM conv_requests WHERE agent = ? AND session = ? ORDER BY rowid",
+            (agent, session),
         )
         return [str(row[0]) for row in rows]
+
+    async def register_request(self, agent: str, session: str, request_id: str) -> bool:
+        """Insert an accepted row unless one exists (inline in NORMAL mode); whether it was inserted."""
+        checked_mark(agent, session, request_id, "cancel")
+        sql = (
+            "INSERT INTO conv_requests (agent, session, request_id, attempts, state)"
+            " VALUES (?, ?, ?, 0, 'accepted') ON CONFLICT DO NOTHING"
+        )
+        count = await self._write(lambda conn: conn.execute(sql, (agent, session, request_id)).rowcount)
+        return bool(count)
 
     async def set_mark(self, agent: str, session: str, request_id: str, mark: Mark) -> None:
         """Mark the request (``discarded`` is never replaced by ``cancel``); a FULL commit."""

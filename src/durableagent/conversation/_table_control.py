@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
 
-from azure.core.exceptions import ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 from azure.data.tables.aio import TableClient
 
@@ -45,11 +45,23 @@ class TableMarks:
         query = "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi"
         params = {"pk": partition_key(agent, session), "lo": LEDGER_FIRST, "hi": MARKS_FIRST}
         with translated_errors():
-            keys = [
-                str(row["RowKey"])
+            rows = [
+                (str(row.metadata.get("timestamp", "")), str(row["RowKey"]))
                 async for row in table.query_entities(query, parameters=params, select=["RowKey"])
             ]
-        return [key[len(LEDGER_FIRST) :] for key in keys if key.startswith(request_key(""))]
+        return [key[len(LEDGER_FIRST) :] for _, key in sorted(rows)]  # oldest first: the service's Timestamp
+
+    async def register_request(self, agent: str, session: str, request_id: str) -> bool:
+        """Create an accepted row unless one exists; whether it was created."""
+        checked_mark(agent, session, request_id, "cancel")
+        table = await self._client()
+        entity = {"PartitionKey": partition_key(agent, session), "RowKey": request_key(request_id)}
+        with translated_errors():
+            try:
+                await table.create_entity({**entity, "attempts": 0, "state": "accepted"})
+            except ResourceExistsError:
+                return False
+        return True
 
     async def set_mark(self, agent: str, session: str, request_id: str, mark: Mark) -> None:
         """Mark the request (``discarded`` is never replaced by ``cancel``)."""

@@ -39,7 +39,15 @@ class TurnControl(Protocol):
     """The store calls of turn control (the SQLite, memory and Azure Table stores have them)."""
 
     async def request_ids(self, agent: str, session: str) -> list[str]:
-        """The ids of the session's ledger rows (accepted or running requests, or a lingering last one)."""
+        """The ids of the session's ledger rows, oldest first (accepted, running, or the last one)."""
+        ...
+
+    async def register_request(self, agent: str, session: str, request_id: str) -> bool:
+        """Give a new request its ledger row ("accepted"); False when it already had one (a retry).
+
+        Not durable on its own in the local host's shared file (the signal and the batch that follow
+        are); its order among the session's rows is the order ``request_ids`` reports.
+        """
         ...
 
     async def set_mark(self, agent: str, session: str, request_id: str, mark: Mark) -> None:

@@ -56,6 +56,7 @@ from durableagent.http.edge import (
     serve,
     text_response,
 )
+from durableagent.http.multitask import admit, strategy_of
 from durableagent.session_id import new_session_key
 
 TEMPLATE = "agents/{agentName}/run"
@@ -264,6 +265,7 @@ async def _run(
         else None
     )
     preference = wait_preference(v.headers, v.query, body_wait, ctx.options.wait_timeout)
+    strategy = strategy_of(request.multitask_strategy if request is not None else None, v.query)
     op = RunOperation(
         correlation_id=v.headers.get("idempotency-key") or new_correlation_id(),
         message=str(v.body) if request is None else request.message,
@@ -283,6 +285,7 @@ async def _run(
             early = _answer(state, op)
             if early is not None:
                 return await answer_response(ctx, early, op.correlation_id, text_out, instance)
+        await admit(ctx, entities, agent, session, op.correlation_id, strategy)
         await entities.signal(agent, session, "run_agent", op.to_input())
         found = await watch.until(lambda s: _answer(s, op), preference.seconds)
     if found is not None:
