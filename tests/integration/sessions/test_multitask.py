@@ -10,9 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+from durableagent.testing.polling import wait_for
 
 CLIENTS = 20
 
@@ -44,7 +47,7 @@ def _turns(api: httpx.Client, agent: str, sid: str) -> list[tuple[str, dict[str,
         assert user["role"] == "user"
         assert outcome["role"] == "assistant"
         assert outcome["correlationId"] == user["correlationId"]  # not interleaved
-        if not outcome.get("error"):
+        if not outcome.get("error") and "#tool:" not in user["content"]:
             assert f"You said: '{user['content']}'" in outcome["content"]
         pairs.append((user["correlationId"], outcome))
     ids = [cid for cid, _ in pairs]
@@ -116,3 +119,31 @@ def test_interrupt_cancels_older_turns_and_the_newest_runs(api: httpx.Client) ->
         assert (key in cancelled) == bool(outcome.get("error")), outcome
         if key in cancelled:
             assert str(outcome["error"]["type"]).endswith("/turn-cancelled")
+
+
+def test_a_text_plain_run_takes_the_strategy_from_the_query(api: httpx.Client, probe_dir: Path) -> None:
+    sid, item = uuid.uuid4().hex, f"p{uuid.uuid4().hex[:8]}"
+    first = api.post(
+        "/agents/Worker/run",
+        json={"message": f"#tool:slow_step '{item}' m-{item}", "sessionId": sid},
+        headers={"Prefer": "respond-async"},
+    )
+    assert first.status_code == 202, first.text
+    wait_for(lambda: (probe_dir / f"{item}.started").exists(), 30)
+    busy = api.post(
+        f"/agents/Worker/run?sessionId={sid}&multitask_strategy=reject",
+        content="are you there?",
+        headers={"Content-Type": "text/plain"},
+    )
+    assert busy.status_code == 409, busy.text
+    assert _slug(busy) == "session-busy"
+    assert busy.headers["Retry-After"] == "1"
+    bad = api.post(
+        f"/agents/Worker/run?sessionId={sid}&multitask_strategy=later",
+        content="x",
+        headers={"Content-Type": "text/plain"},
+    )
+    assert bad.status_code == 400, bad.text
+    (probe_dir / f"{item}.release").touch()
+    wait_for(lambda: httpx.get(first.headers["Location"], timeout=30).status_code == 200, 60)
+    assert [cid for cid, _ in _turns(api, "Worker", sid)] == [first.headers["x-ms-correlation-id"]]
