@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from . import turn_problems  # noqa: F401 - registers their slugs with from_record
 from .problem_base import CONTENT_TYPE, TYPE_BASE, Problem, ProblemRecord, from_record, render
-from .turn_problems import SessionBusy, TurnCancelled, TurnDiscarded, TurnFinished
 
 __all__ = [
     "CONTENT_TYPE",
@@ -38,13 +38,9 @@ __all__ = [
     "RequestTimeout",
     "RoleNotAllowed",
     "ServerBusy",
-    "SessionBusy",
     "SessionNotFound",
     "StoreUnavailable",
     "StructuredOutputInvalid",
-    "TurnCancelled",
-    "TurnDiscarded",
-    "TurnFinished",
     "TurnNotFound",
     "TurnPoisoned",
     "Unauthorized",
@@ -225,6 +221,12 @@ class HeadersTooLarge(Problem):
     """431: the request line and headers are larger than the host accepts."""
 
     status, slug, title = 431, "headers-too-large", "Request header fields too large"
+
+
+class TooManyTurns(Problem):
+    """429: too many turns are queued, on the session or on the host; retry after ``Retry-After``."""
+
+    status, slug, title = 429, "too-many-turns", "Too many turns are queued"
 
 
 class ServerBusy(Problem):

@@ -37,11 +37,10 @@ from durableagent.contract.problems import (
     Problem,
     RoleNotAllowed,
     StoreUnavailable,
-    TurnCancelled,
-    TurnDiscarded,
     TurnPoisoned,
     from_record,
 )
+from durableagent.contract.turn_problems import TurnCancelled, TurnDiscarded
 from durableagent.conversation.base import (
     ConversationStore,
     RecordTooLargeError,

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 import azure.functions as func
 from durableagent_models import CorrelationId, SessionId, TurnCancel
 
-from durableagent.contract.problems import TurnDiscarded, TurnFinished, TurnNotFound
+from durableagent.contract.problems import TurnNotFound
+from durableagent.contract.turn_problems import TurnDiscarded, TurnFinished
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import LedgerEntry, record_of

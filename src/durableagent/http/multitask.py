@@ -24,7 +24,8 @@ from typing import Any, Literal, cast
 
 from pydantic import MISSING
 
-from durableagent.contract.problems import InvalidRequest, SessionBusy
+from durableagent.contract.problems import InvalidRequest
+from durableagent.contract.turn_problems import SessionBusy
 from durableagent.conversation.control import control_of
 from durableagent.entity.cancel import deliver
 from durableagent.entity.loop import run_async

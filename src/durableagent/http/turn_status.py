@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from durableagent.contract.problems import TurnDiscarded, TurnNotFound
+from durableagent.contract.problems import TurnNotFound
+from durableagent.contract.turn_problems import TurnDiscarded
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.entity.turn_io import RunOperation
 from durableagent.http.edge import RouteContext, serve

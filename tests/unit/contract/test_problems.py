@@ -10,7 +10,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.validation.response.exceptions import DataValidationError
 
-from durableagent.contract import problem_base, problems
+from durableagent.contract import problem_base, problems, turn_problems
 from durableagent.contract.problems import Problem, from_record, render
 from durableagent.contract.spec import spec_dict
 from durableagent.contract.validate import ContractValidator
@@ -52,10 +52,14 @@ EXPECTED = {
     "UpstreamUnavailable": (503, "upstream-unavailable"),
     "StoreUnavailable": (503, "store-unavailable"),
     "ServerBusy": (503, "server-busy"),
+    "TooManyTurns": (429, "too-many-turns"),
     "UpstreamTimeout": (504, "upstream-timeout"),
 }
 CLASSES = [
-    c for _, c in inspect.getmembers(problems, inspect.isclass) if issubclass(c, Problem) and c is not Problem
+    c
+    for module in (problems, turn_problems)
+    for _, c in inspect.getmembers(module, inspect.isclass)
+    if issubclass(c, Problem) and c is not Problem and c.__module__ == module.__name__
 ]
 
 
