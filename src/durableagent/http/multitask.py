@@ -57,33 +57,49 @@ async def request_cancel(ctx: RouteContext, agent: str, session: str, request_id
     return True
 
 
-async def admit(
-    ctx: RouteContext, entities: EntityClient, agent: str, session: str, request_id: str, strategy: Strategy
+async def admit_and_signal(
+    ctx: RouteContext,
+    entities: EntityClient,
+    agent: str,
+    session: str,
+    op_input: dict[str, Any],
+    strategy: Strategy,
 ) -> None:
-    """Register the request and apply ``strategy`` before it is signalled.
+    """Register the request, apply ``strategy``, and signal its ``run_agent`` operation.
+
+    A signal that fails (``429`` from a full queue, a store error) takes the request's new row
+    back, so it never makes the session look busy.
 
     Raises:
         SessionBusy: ``reject`` while an older request of the session is unanswered.
     """
+    request_id = str(op_input["correlationId"])
+    control = control_of(ctx.store())
+    new = control is not None and await run_async(control.register_request(agent, session, request_id))
+    if new:
+        await _apply(ctx, entities, agent, session, request_id, strategy)
+    try:
+        await entities.signal(agent, session, "run_agent", op_input)
+    except BaseException:
+        if new:
+            await run_async(ctx.store().forget_request(agent, session, request_id))
+        raise
+
+
+async def _apply(
+    ctx: RouteContext, entities: EntityClient, agent: str, session: str, request_id: str, strategy: Strategy
+) -> None:
     store = ctx.store()
     control = control_of(store)
-    if control is None:
-        return
-    new = await run_async(control.register_request(agent, session, request_id))
-    if strategy == "enqueue" or not new:
+    if strategy == "enqueue" or control is None:
         return
     ids = await run_async(control.request_ids(agent, session))
     older = ids[: ids.index(request_id)] if request_id in ids else ids
     if not older:
         return
     record = record_of(await entities.read(agent, session))
-    answered = record.requests if record is not None else {}
-    pending = [
-        rid
-        for rid in older
-        if (entry := record.entry(rid) if record is not None and rid in answered else None) is None
-        or entry.retryable
-    ]
+    answered = record.requests if record is not None else {}  # any entry: its attempt has ended
+    pending = [rid for rid in older if rid not in answered]
     if not pending:
         return
     if strategy == "reject":

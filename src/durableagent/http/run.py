@@ -56,7 +56,7 @@ from durableagent.http.edge import (
     serve,
     text_response,
 )
-from durableagent.http.multitask import admit, strategy_of
+from durableagent.http.multitask import admit_and_signal, strategy_of
 from durableagent.session_id import new_session_key
 
 TEMPLATE = "agents/{agentName}/run"
@@ -285,8 +285,7 @@ async def _run(
             early = _answer(state, op)
             if early is not None:
                 return await answer_response(ctx, early, op.correlation_id, text_out, instance)
-        await admit(ctx, entities, agent, session, op.correlation_id, strategy)
-        await entities.signal(agent, session, "run_agent", op.to_input())
+        await admit_and_signal(ctx, entities, agent, session, op.to_input(), strategy)
         found = await watch.until(lambda s: _answer(s, op), preference.seconds)
     if found is not None:
         return await answer_response(ctx, found, op.correlation_id, text_out, instance)
