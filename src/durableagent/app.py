@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 import azure.durable_functions as df
 import azure.functions as func
-from agent_framework import SupportsAgentRun
+from agent_framework import CompactionStrategy, SupportsAgentRun
 
 from durableagent.callbacks import AgentResponseCallbackProtocol
 from durableagent.conversation.base import ConversationStore
 from durableagent.conversation.factory import StoreHolder
 from durableagent.entity.agent_call import CallSettings, install_history_provider
 from durableagent.entity.history import HistoryCache
+from durableagent.entity.history_window import ContextPolicy
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.session import SessionEntity, entity_function
 from durableagent.entity.turn import TurnRunner
@@ -110,18 +111,31 @@ class AgentFunctionApp(df.DFApp):
         agent: SupportsAgentRun,
         callback: AgentResponseCallbackProtocol | None = None,
         *,
+        history_window: int | None = None,
+        history_token_budget: int | None = None,
+        history_reducer: CompactionStrategy | None = None,
         session_ttl: timedelta | None = APP_DEFAULT,
     ) -> None:
         """Register ``agent``: its session entity, reachable at ``/agents/{agent.name}/...``.
 
-        ``session_ttl``: idle time after which a session of this agent is deleted (``None``: never;
-        default ``AppOptions.session_ttl``). The first agent with one registers the expiry sweep.
+        Args:
+            agent: The Agent Framework agent (its ``name`` names the routes and the entity).
+            callback: Observes the agent's updates and responses (default: the app's).
+            history_window: The model sees at most the last N turns (None: all of them).
+            history_token_budget: The model sees at most the newest turns whose estimated tokens
+                fit in T (None: no budget).
+            history_reducer: An Agent Framework ``CompactionStrategy`` applied after the window.
+                The stored transcript and ``GET`` always stay whole (``entity/history_window.py``).
+            session_ttl: Idle time after which a session of this agent is deleted (``None``: never;
+                default ``AppOptions.session_ttl``). The first agent with one registers the sweep.
 
         Raises:
-            ValueError: the agent has no valid name, or an agent with the same name (compared
-                case-insensitively, as Durable entity names are) is already registered, or
-                ``session_ttl`` is not a positive ``timedelta`` or None.
+            ValueError: the agent has no valid name, an agent with the same name (compared
+                case-insensitively, as Durable entity names are) is already registered, a window
+                or budget is not a positive int, or ``session_ttl`` is not a positive
+                ``timedelta`` or None.
         """
+        context = ContextPolicy(history_window, history_token_budget, history_reducer)
         ttl = self.options.session_ttl if session_ttl is APP_DEFAULT else session_ttl
         check_ttl(ttl)
         name = getattr(agent, "name", None)
@@ -145,6 +159,7 @@ class AgentFunctionApp(df.DFApp):
             ),
             session_ttl=ttl,
             max_reply_bytes=self.options.max_reply_bytes,
+            context=context,
         )
         self._registrations[name.lower()] = registration
         function_name = f"entity_{name.replace('-', '_')}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from . import turn_problems  # noqa: F401 - registers their slugs with from_record
 from .problem_base import CONTENT_TYPE, TYPE_BASE, Problem, ProblemRecord, from_record, render
 from .stream_problems import InvalidLastEventId, NotAcceptable
 from .turn_problems import ReplyTooLarge

@@ -35,12 +35,19 @@ MIGRATIONS = (
         " request_id TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (agent, session, request_id));\n"
         "CREATE INDEX IF NOT EXISTS conv_stream_end_expires ON conv_stream_end (expires);\n",
     ),
+    Migration(  # turn control (conversation/control.py): marks outlive the ledger row and a reset
+        3,
+        "conv_0003_marks",
+        "CREATE TABLE IF NOT EXISTS conv_marks (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, mark TEXT NOT NULL CHECK (mark IN ('cancel', 'discarded')),"
+        " PRIMARY KEY (agent, session, request_id));\n",
+    ),
     # The session index (conversation.sessions). Sessions that existed before it get a summary
     # from their turns and the default 14-day expiry; the sweep's ``expire`` operation then checks
     # it against the agent's real TTL and corrects it (or clears it for an agent without one).
     Migration(
-        3,
-        "conv_0003_session_index",
+        4,
+        "conv_0004_session_index",
         "CREATE TABLE IF NOT EXISTS conv_sessions (agent TEXT NOT NULL, session TEXT NOT NULL,"
         " created_at TEXT NOT NULL, last_active_at TEXT NOT NULL, turns INTEGER NOT NULL,"
         " expires_at TEXT, PRIMARY KEY (agent, session));\n"

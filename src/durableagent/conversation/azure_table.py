@@ -42,6 +42,7 @@ from durableagent.conversation._table_codec import (
     turn_entity,
     turn_key,
 )
+from durableagent.conversation._table_control import TableMarks
 from durableagent.conversation.base import (
     MAX_TURN,
     RecordTooLargeError,
@@ -67,7 +68,7 @@ from durableagent.conversation.large_values import (
 CAS_ATTEMPTS = 20
 
 
-class AzureTableConversationStore(_table_sessions.TableSessionIndex):
+class AzureTableConversationStore(_table_sessions.TableSessionIndex, TableMarks):
     """Transcripts, ledger and session index in one table; large records in blobs (``large_values``).
 
     Build with ``from_connection_string`` or ``from_endpoint``.

@@ -18,6 +18,7 @@ from agent_framework import AgentResponse, AgentSession, HistoryProvider, Messag
 
 from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackProtocol
 from durableagent.contract.problems import UpstreamUnavailable
+from durableagent.entity.cancel import CancelScope, TurnCancelledError
 from durableagent.entity.failures import classify
 from durableagent.entity.history import SOURCE_ID, STATE_HISTORY, STATE_NEW, DurableHistoryProvider
 from durableagent.tools import TURN_KWARG, ToolTurn
@@ -98,6 +99,7 @@ async def _call_once(
     callback: AgentResponseCallbackProtocol | None,
     context: AgentCallbackContext,
     sink: UpdateSink | None,
+    middleware: list[Any],
 ) -> CallResult:
     if uses_provider:
         session = AgentSession(session_id=session_id)
@@ -112,7 +114,12 @@ async def _call_once(
     tool_kwargs = {TURN_KWARG: ToolTurn(context.agent_name, context.conversation_id, context.correlation_id)}
     if streaming:
         stream: Any = agent.run(  # type: ignore[call-overload]
-            inputs, stream=True, session=session, options=options, function_invocation_kwargs=tool_kwargs
+            inputs,
+            stream=True,
+            session=session,
+            options=options,
+            function_invocation_kwargs=tool_kwargs,
+            middleware=middleware or None,
         )
         async for update in stream:
             if sink is not None:
@@ -122,7 +129,11 @@ async def _call_once(
         response: AgentResponse = await stream.get_final_response()
     else:
         response = await agent.run(  # type: ignore[call-overload]
-            inputs, session=session, options=options, function_invocation_kwargs=tool_kwargs
+            inputs,
+            session=session,
+            options=options,
+            function_invocation_kwargs=tool_kwargs,
+            middleware=middleware or None,
         )
     new = list(state.get(STATE_NEW, ())) if uses_provider else [user, *response.messages]
     return CallResult(response=response, new_messages=new)
@@ -136,32 +147,39 @@ async def call_agent(
     options: dict[str, Any],
     context: AgentCallbackContext,
     sink: UpdateSink | None = None,
+    scope: CancelScope | None = None,
 ) -> CallResult:
-    """Run ``reg``'s agent for one turn of ``session`` (its updates to ``sink`` when given).
+    """Run ``reg``'s agent for one turn of ``session``.
+
+    Its updates go to ``sink`` when given; ``scope`` can stop it (``entity/cancel.py``).
 
     Raises the last failure after bounded retries of 503-like failures. Timeouts are not retried
-    here: a turn that already waited ``reg.call.timeout`` fails with 504.
+    here: a turn that already waited ``reg.call.timeout`` fails with 504. A cancel raises
+    ``TurnCancelledError`` and is never retried.
     """
     settings = reg.call
     attempt = 0
     while True:
         try:
-            result = await asyncio.wait_for(
-                _call_once(
-                    reg.agent,
-                    user,
-                    history,
-                    f"@{reg.name}@{session}",
-                    options,
-                    reg.uses_provider,
-                    reg.callback,
-                    context,
-                    sink,
-                ),
-                settings.timeout,
+            call = _call_once(
+                reg.agent,
+                user,
+                history,
+                f"@{reg.name}@{session}",
+                options,
+                reg.uses_provider,
+                reg.callback,
+                context,
+                sink,
+                scope.middleware() if scope is not None else [],
             )
+            result = await asyncio.wait_for(scope.run(call) if scope is not None else call, settings.timeout)
         except Exception as exc:
-            if not isinstance(classify(exc), UpstreamUnavailable) or attempt >= settings.transient_retries:
+            if (
+                isinstance(exc, TurnCancelledError)
+                or not isinstance(classify(exc), UpstreamUnavailable)
+                or attempt >= settings.transient_retries
+            ):
                 raise
             attempt += 1
             if sink is not None:

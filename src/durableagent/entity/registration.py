@@ -9,6 +9,7 @@ from agent_framework import SupportsAgentRun
 
 from durableagent.callbacks import AgentResponseCallbackProtocol
 from durableagent.entity.agent_call import CallSettings
+from durableagent.entity.history_window import ContextPolicy
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class AgentRegistration:
         allowed_roles: Message roles a caller may send.
         max_attempts: Deliveries of one turn before it is recorded as poisoned.
         call: Timeout and retries of one agent call.
+        context: How much of the history the model sees (window, token budget, reducer).
         agent_type: The agent's class name (filled in from ``agent``).
         session_ttl: Idle time after which a session is deleted (None: never; ``entity.expiry``).
         max_reply_bytes: Largest stored turn JSON (UTF-8 bytes); beyond, ``reply-too-large``.
@@ -36,6 +38,7 @@ class AgentRegistration:
     allowed_roles: frozenset[str] = frozenset({"user"})
     max_attempts: int = 3
     call: CallSettings = field(default_factory=CallSettings)
+    context: ContextPolicy = field(default_factory=ContextPolicy)
     agent_type: str = ""
     session_ttl: timedelta | None = timedelta(days=14)
     max_reply_bytes: int = 16 * 1024 * 1024

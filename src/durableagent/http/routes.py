@@ -21,7 +21,7 @@ from typing import Any
 
 import azure.functions as func
 
-from durableagent.http import agui, conversation, docs, meta, run, sessions_list, stream, turn_status
+from durableagent.http import agui, cancel, conversation, docs, meta, run, sessions_list, stream, turn_status
 from durableagent.http.edge import DEFAULT_LIMITS, RouteContext
 from durableagent.http.stream_reply import Reply, classic_function
 
@@ -49,6 +49,7 @@ ROUTES = (
     Route("agent_session", conversation.TEMPLATE, conversation.conversation_function, durable_client=True),
     Route("agent_turn", run.TURN_TEMPLATE, turn_status.turn_function, durable_client=True),
     Route("agent_turn_stream", stream.TEMPLATE, stream.stream_function, durable_client=True),
+    Route("agent_turn_cancel", cancel.TEMPLATE, cancel.cancel_function, durable_client=True),
     Route("agent_ag_ui", agui.TEMPLATE, agui.agui_function, durable_client=True),
     Route("health", meta.HEALTH_TEMPLATE, meta.health_function),
     Route("openapi_json", meta.JSON_TEMPLATE, _static(meta.openapi_json), app_auth=False),

@@ -56,6 +56,7 @@ from durableagent.http.edge import (
     serve,
     text_response,
 )
+from durableagent.http.multitask import admit_and_signal, strategy_of
 from durableagent.http.stream import require_run_media, start_streamed_turn, wants_event_stream
 from durableagent.http.stream_reply import Reply
 from durableagent.http.waiting import wait_preference
@@ -218,6 +219,7 @@ async def _run(
         else None
     )
     preference = wait_preference(v.headers, v.query, body_wait, ctx.options.wait_timeout)
+    strategy = strategy_of(request.multitask_strategy if request is not None else None, v.query)
     op = RunOperation(
         correlation_id=v.headers.get("idempotency-key") or new_correlation_id(),
         message=str(v.body) if request is None else request.message,
@@ -241,7 +243,7 @@ async def _run(
             early = _answer(state, op)
             if early is not None:
                 return await answer_response(ctx, early, op.correlation_id, text_out, instance)
-        await entities.signal(agent, session, "run_agent", op.to_input())
+        await admit_and_signal(ctx, entities, agent, session, op.to_input(), strategy)
         found = await watch.until(lambda s: _answer(s, op), preference.seconds)
     if found is not None:
         return await answer_response(ctx, found, op.correlation_id, text_out, instance)

@@ -1,6 +1,6 @@
 """Session lifecycle over real HTTP on the local host: listing, idle expiry across SIGKILL, large turns.
 
-The app (tests/apps/sessions_app) has ``Brief`` (sessions expire after a few idle seconds; the
+The app (tests/apps/lifecycle_app) has ``Brief`` (sessions expire after a few idle seconds; the
 expiry sweep runs every second) and ``Keeper`` (never expires), both with the ``enormous`` tool.
 Tests wait on what they observe (a 404, a listing without the session), with deadlines.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from durableagent.testing.host import LocalHost
 
-APP = Path(__file__).resolve().parents[2] / "apps" / "sessions_app"
+APP = Path(__file__).resolve().parents[2] / "apps" / "lifecycle_app"
 TTL_SECONDS = 6
 DEADLINE = 60.0
 

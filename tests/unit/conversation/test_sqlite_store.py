@@ -49,6 +49,7 @@ async def test_shares_the_hosts_file(tmp_path: Path, host: sqlite3.Connection) -
         "conv_requests",
         "conv_stream",
         "conv_stream_end",
+        "conv_marks",
         "conv_sessions",
     }
     assert host.execute("SELECT state FROM entities").fetchone() == ('{"turns": 1}',)
