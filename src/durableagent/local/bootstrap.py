@@ -15,6 +15,7 @@ from durableagent.local import entity_tables
 from durableagent.local.app_loading import load_app_index
 from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
+from durableagent.local.entity_pool import DEFAULT_MAX, EntityPool
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
 from durableagent.local.host_names import HostNames
@@ -80,7 +81,14 @@ def build_context(
     plans.update(refusal_plans(index))  # functions with bindings the host cannot run: refused (501)
     invoker = Invoker(str(settings.app_dir))
     durable_api = DurableApi()
-    engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size)
+    engine = EntityEngine(
+        store,
+        index,
+        plans,
+        invoker,
+        settings.max_batch_size,
+        EntityPool(settings.max_entity_functions or DEFAULT_MAX),
+    )
     install_entity_routes(durable_api, engine, store)
     ctx = HostContext(
         settings=settings,

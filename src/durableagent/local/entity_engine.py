@@ -33,6 +33,7 @@ from durableagent import _faults
 from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
 from durableagent.local.entity_failures import log_failed_operations
+from durableagent.local.entity_pool import EntityPool
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.store import Store
@@ -70,10 +71,21 @@ class EntityEngine:
     """The mailboxes, drains and batch commits of every entity of one host."""
 
     def __init__(
-        self, store: Store, index: AppIndex, plans: dict[str, FunctionPlan], invoker: Invoker, max_batch: int
+        self,
+        store: Store,
+        index: AppIndex,
+        plans: dict[str, FunctionPlan],
+        invoker: Invoker,
+        max_batch: int,
+        pool: EntityPool | None = None,
     ) -> None:
-        """Run the entity functions of ``index`` (planned in ``plans``) over ``store``."""
+        """Run the entity functions of ``index`` (planned in ``plans``) over ``store``.
+
+        Sync entity functions run on ``pool`` (default: a fresh :class:`EntityPool`), one thread per
+        running batch, not on the invoker's pool of HTTP functions (``entity_pool``).
+        """
         self.store = store
+        self.pool = pool if pool is not None else EntityPool()
         self.index = index
         self.plans = plans  # keyed by function name
         self.invoker = invoker
@@ -176,6 +188,7 @@ class EntityEngine:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     # -- the mailbox loop -----------------------------------------------------------------------
 
@@ -270,7 +283,10 @@ class EntityEngine:
         trigger = entity.function.get_trigger().name
         try:
             datum = await self.invoker.invoke(
-                plan, {trigger: meta.Datum(request, "string")}, invocation_id=invocation_id
+                plan,
+                {trigger: meta.Datum(request, "string")},
+                invocation_id=invocation_id,
+                executor=self.pool,
             )
             if datum is None:
                 raise wire.BatchResponseError("entity function returned nothing")

@@ -19,7 +19,7 @@ import threading
 import typing
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,8 +232,11 @@ class Invoker:
         trace_parent: str | None = None,
         trace_state: str = "",
         trigger_metadata: Mapping[str, meta.Datum] | None = None,
+        executor: Executor | None = None,
     ) -> meta.Datum | None:
         """Call the function; returns the encoded result datum (None when there is none).
+
+        A sync function runs on ``executor`` (default: the pool of this invoker).
 
         Exceptions from the function (or from decoding/encoding) propagate: an invocation failure.
         """
@@ -265,7 +268,7 @@ class Invoker:
         else:
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(
-                self.executor, functools.partial(_call_sync, plan.fn, kwargs, ctx)
+                executor or self.executor, functools.partial(_call_sync, plan.fn, kwargs, ctx)
             )
         if bound is not None:
             await bound.write_outputs({param: out.get() for param, out in outs.items()}, result)
