@@ -222,6 +222,12 @@ class HeadersTooLarge(Problem):
     status, slug, title = 431, "headers-too-large", "Request header fields too large"
 
 
+class TooManyTurns(Problem):
+    """429: too many turns are queued, on the session or on the host; retry after ``Retry-After``."""
+
+    status, slug, title = 429, "too-many-turns", "Too many turns are queued"
+
+
 class ServerBusy(Problem):
     """503: the host has as many connections open as it accepts."""
 

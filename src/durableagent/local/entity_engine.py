@@ -90,6 +90,9 @@ class EntityEngine:
         self.plans = plans  # keyed by function name
         self.invoker = invoker
         self.max_batch = max_batch
+        self.queued: dict[str, int] = {}  # operations in each mailbox (committed, not yet run)
+        self.queued_total = 0
+        self.finished = 0  # operations run (their batch committed) since start
         self._sink: CallResultSink | None = None
         self._active: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
@@ -111,6 +114,8 @@ class EntityEngine:
     async def start(self) -> None:
         """Re-dispatch every non-empty mailbox (crash recovery)."""
         self._loop = asyncio.get_running_loop()
+        self.queued = await self.store.read(tables.queued_counts)
+        self.queued_total = sum(self.queued.values())
         for eid in await self.store.read(tables.pending_entities):
             self.wake(eid)
 
@@ -149,6 +154,8 @@ class EntityEngine:
             return self._load(conn, entity) if preload else None
 
         batch = await self.store.write(insert, durable=durable)
+        self.queued[entity] = self.queued.get(entity, 0) + 1
+        self.queued_total += 1
         if batch is not None and self._drains == drains:
             self.wake(entity, batch)
         else:
@@ -258,6 +265,7 @@ class EntityEngine:
 
         stamp = (lambda: bench_trace.commit(eid)) if bench_trace.ENABLED else None
         await self.store.write(commit, after_commit=stamp)
+        self._ran(eid, len(rows))
         if _faults.ARMED:
             _faults.crash_point("host.entity.after_commit")
         if write_state and self.on_commit is not None:
@@ -267,6 +275,13 @@ class EntityEngine:
                 sink.committed(calls)
             else:
                 log.warning("entity %s: %d call result(s) dropped (no orchestration engine)", eid, len(calls))
+
+    def _ran(self, eid: str, count: int) -> None:
+        left = self.queued.pop(eid, 0) - count
+        if left > 0:
+            self.queued[eid] = left
+        self.queued_total = max(0, self.queued_total - count)
+        self.finished += count
 
     async def _invoke(
         self, name: str, key: str, current: tables.EntityRow | None, batch: list[wire.Operation]

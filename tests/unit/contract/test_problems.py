@@ -48,6 +48,7 @@ EXPECTED = {
     "UpstreamUnavailable": (503, "upstream-unavailable"),
     "StoreUnavailable": (503, "store-unavailable"),
     "ServerBusy": (503, "server-busy"),
+    "TooManyTurns": (429, "too-many-turns"),
     "UpstreamTimeout": (504, "upstream-timeout"),
 }
 CLASSES = [
