@@ -81,14 +81,8 @@ def build_context(
     plans.update(refusal_plans(index))  # functions with bindings the host cannot run: refused (501)
     invoker = Invoker(str(settings.app_dir))
     durable_api = DurableApi()
-    engine = EntityEngine(
-        store,
-        index,
-        plans,
-        invoker,
-        settings.max_batch_size,
-        EntityPool(settings.max_entity_functions or DEFAULT_MAX),
-    )
+    engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size)
+    engine.pool = EntityPool(settings.max_entity_functions or DEFAULT_MAX)  # maxConcurrentEntityFunctions
     install_entity_routes(durable_api, engine, store)
     ctx = HostContext(
         settings=settings,

@@ -71,21 +71,11 @@ class EntityEngine:
     """The mailboxes, drains and batch commits of every entity of one host."""
 
     def __init__(
-        self,
-        store: Store,
-        index: AppIndex,
-        plans: dict[str, FunctionPlan],
-        invoker: Invoker,
-        max_batch: int,
-        pool: EntityPool | None = None,
+        self, store: Store, index: AppIndex, plans: dict[str, FunctionPlan], invoker: Invoker, max_batch: int
     ) -> None:
-        """Run the entity functions of ``index`` (planned in ``plans``) over ``store``.
-
-        Sync entity functions run on ``pool`` (default: a fresh :class:`EntityPool`), one thread per
-        running batch, not on the invoker's pool of HTTP functions (``entity_pool``).
-        """
+        """Run the entity functions of ``index`` (planned in ``plans``) over ``store``."""
         self.store = store
-        self.pool = pool if pool is not None else EntityPool()
+        self.pool = EntityPool()  # sync entity functions: a thread per running batch (entity_pool.py)
         self.index = index
         self.plans = plans  # keyed by function name
         self.invoker = invoker
@@ -297,12 +287,8 @@ class EntityEngine:
         invocation_id = new_invocation_id()
         trigger = entity.function.get_trigger().name
         try:
-            datum = await self.invoker.invoke(
-                plan,
-                {trigger: meta.Datum(request, "string")},
-                invocation_id=invocation_id,
-                executor=self.pool,
-            )
+            inputs = {trigger: meta.Datum(request, "string")}
+            datum = await self.invoker.invoke(plan, inputs, invocation_id=invocation_id, executor=self.pool)
             if datum is None:
                 raise wire.BatchResponseError("entity function returned nothing")
             return wire.decode_response(datum.value, len(batch))
