@@ -102,10 +102,12 @@ def commit_group(conn: sqlite3.Connection, group: list[PendingWrite]) -> None:
                 outcomes.append((write, True, result))
         conn.execute("COMMIT")
     except BaseException as exc:  # noqa: BLE001 - the whole group failed: every caller hears why
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        for write in live:
-            write.future.set_exception(exc)
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        finally:
+            for write in live:
+                write.future.set_exception(exc)
         return
     _resolve(outcomes)
 

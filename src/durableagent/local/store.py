@@ -181,7 +181,12 @@ class Store:
                     if write.future.set_running_or_notify_cancel():
                         write.future.set_exception(StoreError("store is closed"))
                 return
-            commit_group(self._conn, group)
+            try:
+                commit_group(self._conn, group)
+            except BaseException as exc:  # noqa: BLE001 - no caller may wait forever
+                for write in group:
+                    if not write.future.done():
+                        write.future.set_exception(exc)
 
     def _inline(self, fn: Callable[[sqlite3.Connection], R], *, write: bool) -> tuple[bool, R | None]:
         """Run ``fn`` on this thread if nothing else holds the store; ``(False, None)`` when busy."""
