@@ -147,7 +147,7 @@ class Invoker:
         Exceptions from the function (or from decoding/encoding) propagate: an invocation failure.
         """
         result, outs = await self.call(
-            plan, inputs, invocation_id, trace_parent, trace_state, trigger_metadata or {}
+            plan, inputs, invocation_id, trace_parent, trace_state, trigger_metadata or {}, executor=executor
         )
         if plan.return_converter is not None:
             return typing.cast(
@@ -168,11 +168,13 @@ class Invoker:
         trace_state: str = "",
         metadata: Mapping[str, meta.Datum] | None = None,
         overrides: Mapping[str, Any] | None = None,
+        executor: Executor | None = None,
     ) -> tuple[Any, dict[str, Any]]:
         """Call the function: its raw result and the values its ``func.Out`` parameters were set to.
 
         ``overrides`` are arguments by parameter name passed as they are, not decoded from
-        ``inputs`` (the HTTP streams model's request: ``local/http_v2.py``).
+        ``inputs`` (the HTTP streams model's request: ``local/http_v2.py``); a sync function runs
+        on ``executor`` (default: this invoker's pool).
         """
         inv_id = invocation_id or new_invocation_id()
         metadata = metadata or {}
