@@ -25,6 +25,7 @@ from bench import (
     slow,
     suite,
     trace,
+    windowing,
 )
 from bench.compare import NAMES
 from bench.progress import note
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
         "--sections",
         default=",".join(SECTIONS),
         help=f"comma-separated sections of durableagent's own runs (default: {','.join(SECTIONS)})",
+    )
+    p.add_argument(
+        "--only-window", action="store_true", help="run only the history-window growth bench (issue 14.2)"
     )
     p.add_argument("--quick", action="store_true", help="small counts: a smoke run, not numbers to quote")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
@@ -186,11 +190,29 @@ def run_durableagent_again(params: dict[str, int], work: Path) -> dict[str, Any]
     return doc
 
 
+def _only_window(params: dict[str, int], out: Path) -> int:
+    with tempfile.TemporaryDirectory(prefix="durableagent-bench-") as tmp:
+        window = windowing.run(params, Path(tmp))
+    for name, agent in (("20-turn window", "window_20"), ("whole history", "whole")):
+        w = window[agent]
+        print(
+            f"  {name:<16} turns 5-55 p50 {w['early_p50_ms']:.3f} ms, turns 550-600 p50"
+            f" {w['late_p50_ms']:.3f} ms: {w['ratio']:.2f}x"
+        )
+    for target, measured, met in windowing.targets(window):
+        print(f"  {target:<50} {measured:>8}  {'met' if met else 'NOT MET'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"window": window}, indent=2) + "\n")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     params = suite.params(args.quick)
     results: dict[str, Any] = {"machine": machine.info(), "loadavg": {"before": machine.loadavg()}}
     started = time.time()
+    if args.only_window:
+        return _only_window(params, args.out)
     with tempfile.TemporaryDirectory(prefix="durableagent-bench-") as tmp:
         sections = set() if args.only_compare else {s.strip() for s in args.sections.split(",") if s.strip()}
         if unknown := sections - set(SECTIONS):
@@ -198,6 +220,8 @@ def main(argv: list[str]) -> int:
         if "standard" in sections:
             note("durableagent: standard suite")
             results.update(run_durableagent(params, Path(tmp)))
+            note("durableagent: history windows")
+            results["window"] = windowing.run(params, Path(tmp))
         if "slow" in sections:
             note("durableagent: slow model at scale")
             results["slow"] = run_durableagent_slow(params, Path(tmp))

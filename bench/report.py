@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import azure_path, side_by_side
+from bench import azure_path, side_by_side, windowing
 
 
 def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
@@ -27,6 +27,7 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         ("32 clients >= 200 turns/s", f"{c32:.0f} turns/s", c32 >= 200),
         (f"RSS with {mem['sessions']} sessions < 200 MB", f"{mem['rss_mb']:.1f} MB", mem["rss_mb"] < 200),
         ("startup < 2 s", f"{r['startup']['median_s']:.2f} s", r["startup"]["median_s"] < 2),
+        *(windowing.targets(r["window"]) if "window" in r else []),
     ]
 
 

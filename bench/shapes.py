@@ -34,7 +34,7 @@ def _json(doc: dict[str, str]) -> bytes:
     return json.dumps(doc).encode()
 
 
-def _durableagent(agent: str) -> Shape:
+def durableagent_shape(agent: str) -> Shape:
     run = f"/api/agents/{agent}/run"
     return Shape(
         name="durableagent",
@@ -50,7 +50,7 @@ def _durableagent(agent: str) -> Shape:
     )
 
 
-DURABLEAGENT = _durableagent("WeatherAgent")
+DURABLEAGENT = durableagent_shape("WeatherAgent")
 
 RESTATE = Shape(
     name="restate",

@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 import azure.functions as func
-from agent_framework import SupportsAgentRun
+from agent_framework import CompactionStrategy, SupportsAgentRun
 
 from durableagent.callbacks import AgentResponseCallbackProtocol
 from durableagent.conversation.base import ConversationStore
 from durableagent.conversation.factory import StoreHolder
 from durableagent.entity.agent_call import CallSettings, install_history_provider
 from durableagent.entity.history import HistoryCache
+from durableagent.entity.history_window import ContextPolicy
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.session import SessionEntity, entity_function
 from durableagent.entity.turn import TurnRunner
@@ -101,14 +102,31 @@ class AgentFunctionApp(df.DFApp):
         return {reg.name: reg.agent for reg in self._registrations.values()}
 
     def add_agent(
-        self, agent: SupportsAgentRun, callback: AgentResponseCallbackProtocol | None = None
+        self,
+        agent: SupportsAgentRun,
+        callback: AgentResponseCallbackProtocol | None = None,
+        *,
+        history_window: int | None = None,
+        history_token_budget: int | None = None,
+        history_reducer: CompactionStrategy | None = None,
     ) -> None:
         """Register ``agent``: its session entity, reachable at ``/agents/{agent.name}/...``.
 
+        Args:
+            agent: The Agent Framework agent (its ``name`` names the routes and the entity).
+            callback: Observes the agent's updates and responses (default: the app's).
+            history_window: The model sees at most the last N turns (None: all of them).
+            history_token_budget: The model sees at most the newest turns whose estimated tokens
+                fit in T (None: no budget).
+            history_reducer: An Agent Framework ``CompactionStrategy`` applied after the window.
+                The stored transcript and ``GET`` always stay whole (``entity/history_window.py``).
+
         Raises:
-            ValueError: the agent has no valid name, or an agent with the same name (compared
-                case-insensitively, as Durable entity names are) is already registered.
+            ValueError: the agent has no valid name, an agent with the same name (compared
+                case-insensitively, as Durable entity names are) is already registered, or a
+                window or budget is not a positive int.
         """
+        context = ContextPolicy(history_window, history_token_budget, history_reducer)
         name = getattr(agent, "name", None)
         if not name:
             raise ValueError("the agent has no name; give it one (Agent(..., name='WeatherAgent'))")
@@ -124,8 +142,11 @@ class AgentFunctionApp(df.DFApp):
             allowed_roles=frozenset(self.options.allowed_roles),
             max_attempts=self.options.max_attempts,
             call=CallSettings(
-                timeout=self.options.model_timeout, transient_retries=self.options.transient_retries
+                timeout=self.options.model_timeout,
+                transient_retries=self.options.transient_retries,
+                stream_retention=self.options.stream_retention,
             ),
+            context=context,
         )
         self._registrations[name.lower()] = registration
         function_name = f"entity_{name.replace('-', '_')}"

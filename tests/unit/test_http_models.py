@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from durableagent.http import http_model
 from durableagent.http.fastapi_mode import classic_request, fastapi_function, fastapi_response
-from durableagent.http.stream_reply import StreamReply, buffered, classic_function
+from durableagent.http.stream_reply import StreamingHttpResponse, StreamReply, buffered, classic_function
 
 pytestmark = pytest.mark.anyio
 
@@ -70,11 +70,24 @@ async def test_classic_function_keeps_the_signature_and_buffers() -> None:
     async def handler(req: func.HttpRequest, client: str, context: func.Context) -> StreamReply:
         return StreamReply(_chunks(b"a", b"b"))
 
-    wrapped = classic_function(handler)
+    wrapped = classic_function(handler, live=lambda: False)
     assert list(inspect.signature(wrapped).parameters) == ["req", "client", "context"]
     result = await wrapped(func.HttpRequest("GET", "http://h/x", body=b""), "{}", None)
     assert isinstance(result, func.HttpResponse)
     assert result.get_body() == b"ab"
+
+
+async def test_classic_function_streams_where_the_host_can() -> None:
+    async def handler(req: func.HttpRequest) -> StreamReply:
+        return StreamReply(_chunks(b"a", b"b"), headers={"Cache-Control": "no-cache"})
+
+    result = await classic_function(handler, live=lambda: True)(
+        func.HttpRequest("GET", "http://h/x", body=b"")
+    )
+    assert isinstance(result, StreamingHttpResponse)
+    assert result.get_body() == b""  # the body goes out through body_iterator, piece by piece
+    assert [chunk async for chunk in result.body_iterator] == [b"a", b"b"]
+    assert (b"content-type", b"text/event-stream") in result.raw_headers
 
 
 async def test_classic_request_from_a_fastapi_request() -> None:

@@ -25,6 +25,23 @@ MIGRATIONS = (
         " state TEXT NOT NULL CHECK (state IN ('accepted', 'running')),"
         " PRIMARY KEY (agent, session, request_id));\n",
     ),
+    Migration(
+        2,
+        "conv_0002_stream_logs",
+        "CREATE TABLE IF NOT EXISTS conv_stream (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, terminal INTEGER NOT NULL,"
+        " PRIMARY KEY (agent, session, request_id, seq)) WITHOUT ROWID;\n"
+        "CREATE TABLE IF NOT EXISTS conv_stream_end (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (agent, session, request_id));\n"
+        "CREATE INDEX IF NOT EXISTS conv_stream_end_expires ON conv_stream_end (expires);\n",
+    ),
+    Migration(  # turn control (conversation/control.py): marks outlive the ledger row and a reset
+        3,
+        "conv_0003_marks",
+        "CREATE TABLE IF NOT EXISTS conv_marks (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, mark TEXT NOT NULL CHECK (mark IN ('cancel', 'discarded')),"
+        " PRIMARY KEY (agent, session, request_id));\n",
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 LOAD_SQL = (  # a range scan of the primary-key index

@@ -41,6 +41,7 @@ from durableagent.conversation._table_codec import (
     turn_key,
     turn_text,
 )
+from durableagent.conversation._table_control import TableMarks
 from durableagent.conversation.base import (
     MAX_TURN,
     RequestState,
@@ -57,7 +58,7 @@ from durableagent.conversation.base import (
 CAS_ATTEMPTS = 20
 
 
-class AzureTableConversationStore:
+class AzureTableConversationStore(TableMarks):
     """Transcripts and ledger in one table (build with ``from_connection_string``/``from_endpoint``)."""
 
     def __init__(

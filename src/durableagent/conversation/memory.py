@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 
+from durableagent.conversation._memory_control import MemoryMarks
 from durableagent.conversation.base import (
     MAX_TURN,
     RequestState,
@@ -25,7 +26,7 @@ from durableagent.conversation.base import (
 _Session = tuple[str, str]
 
 
-class MemoryConversationStore:
+class MemoryConversationStore(MemoryMarks):
     """Dictionaries guarded by one lock (calls may come from several threads)."""
 
     def __init__(self) -> None:

@@ -49,6 +49,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from durableagent.conversation._sqlite_control import SqliteMarks
 from durableagent.conversation._sqlite_db import (
     INLINE_MAX_ROWS,
     LOAD_SQL,
@@ -115,7 +116,7 @@ def _connect(path: Path, busy_timeout_ms: int, synchronous: str) -> sqlite3.Conn
     return conn
 
 
-class SQLiteConversationStore:
+class SQLiteConversationStore(SqliteMarks):
     """Transcripts and the request ledger in ``conv_*`` tables of a (possibly shared) SQLite file."""
 
     def __init__(

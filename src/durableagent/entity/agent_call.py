@@ -12,12 +12,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_framework import AgentResponse, AgentSession, HistoryProvider, Message, SupportsAgentRun
 
 from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackProtocol
 from durableagent.contract.problems import UpstreamUnavailable
+from durableagent.entity.cancel import CancelScope, TurnCancelledError
 from durableagent.entity.failures import classify
 from durableagent.entity.history import SOURCE_ID, STATE_HISTORY, STATE_NEW, DurableHistoryProvider
 from durableagent.tools import TURN_KWARG, ToolTurn
@@ -35,6 +36,19 @@ class CallSettings:
     timeout: float = 120.0
     transient_retries: int = 2
     retry_backoff: float = 0.5
+    stream_retention: float = 600.0  # seconds a streamed turn's log is kept once it ended
+
+
+class UpdateSink(Protocol):
+    """Where a streamed turn's updates go (``entity/turn_stream.TurnStream``)."""
+
+    async def update(self, update: Any) -> None:
+        """Take one ``AgentResponseUpdate``."""
+        ...
+
+    def retrying(self) -> None:
+        """The call is about to be retried: what was streamed so far is void."""
+        ...
 
 
 @dataclass
@@ -84,6 +98,8 @@ async def _call_once(
     uses_provider: bool,
     callback: AgentResponseCallbackProtocol | None,
     context: AgentCallbackContext,
+    sink: UpdateSink | None,
+    middleware: list[Any],
 ) -> CallResult:
     if uses_provider:
         session = AgentSession(session_id=session_id)
@@ -92,19 +108,32 @@ async def _call_once(
         inputs: list[Message] = [user]
     else:
         session, state, inputs = None, {}, [*history, user]
-    streaming = callback is not None and hasattr(callback, "on_streaming_response_update")
+    wants_updates = callback is not None and hasattr(callback, "on_streaming_response_update")
+    streaming = wants_updates or sink is not None
     # Tools read the turn from their FunctionInvocationContext (durableagent.tools.idempotency_key).
     tool_kwargs = {TURN_KWARG: ToolTurn(context.agent_name, context.conversation_id, context.correlation_id)}
     if streaming:
         stream: Any = agent.run(  # type: ignore[call-overload]
-            inputs, stream=True, session=session, options=options, function_invocation_kwargs=tool_kwargs
+            inputs,
+            stream=True,
+            session=session,
+            options=options,
+            function_invocation_kwargs=tool_kwargs,
+            middleware=middleware or None,
         )
         async for update in stream:
-            await _callback(callback, "on_streaming_response_update", update, context)
+            if sink is not None:
+                await sink.update(update)
+            if wants_updates:
+                await _callback(callback, "on_streaming_response_update", update, context)
         response: AgentResponse = await stream.get_final_response()
     else:
         response = await agent.run(  # type: ignore[call-overload]
-            inputs, session=session, options=options, function_invocation_kwargs=tool_kwargs
+            inputs,
+            session=session,
+            options=options,
+            function_invocation_kwargs=tool_kwargs,
+            middleware=middleware or None,
         )
     new = list(state.get(STATE_NEW, ())) if uses_provider else [user, *response.messages]
     return CallResult(response=response, new_messages=new)
@@ -117,33 +146,44 @@ async def call_agent(
     session: str,
     options: dict[str, Any],
     context: AgentCallbackContext,
+    sink: UpdateSink | None = None,
+    scope: CancelScope | None = None,
 ) -> CallResult:
     """Run ``reg``'s agent for one turn of ``session``.
 
+    Its updates go to ``sink`` when given; ``scope`` can stop it (``entity/cancel.py``).
+
     Raises the last failure after bounded retries of 503-like failures. Timeouts are not retried
-    here: a turn that already waited ``reg.call.timeout`` fails with 504.
+    here: a turn that already waited ``reg.call.timeout`` fails with 504. A cancel raises
+    ``TurnCancelledError`` and is never retried.
     """
     settings = reg.call
     attempt = 0
     while True:
         try:
-            result = await asyncio.wait_for(
-                _call_once(
-                    reg.agent,
-                    user,
-                    history,
-                    f"@{reg.name}@{session}",
-                    options,
-                    reg.uses_provider,
-                    reg.callback,
-                    context,
-                ),
-                settings.timeout,
+            call = _call_once(
+                reg.agent,
+                user,
+                history,
+                f"@{reg.name}@{session}",
+                options,
+                reg.uses_provider,
+                reg.callback,
+                context,
+                sink,
+                scope.middleware() if scope is not None else [],
             )
+            result = await asyncio.wait_for(scope.run(call) if scope is not None else call, settings.timeout)
         except Exception as exc:
-            if not isinstance(classify(exc), UpstreamUnavailable) or attempt >= settings.transient_retries:
+            if (
+                isinstance(exc, TurnCancelledError)
+                or not isinstance(classify(exc), UpstreamUnavailable)
+                or attempt >= settings.transient_retries
+            ):
                 raise
             attempt += 1
+            if sink is not None:
+                sink.retrying()
             logger.warning(
                 "transient model failure (%s) for %s; retry %d",
                 type(exc).__name__,

@@ -89,6 +89,18 @@ class SessionHistory(list[Message]):
 
     approval_controls: bool = False
 
+    def __init__(self, messages: Iterable[Message] = ()) -> None:
+        """Hold ``messages``; ``starts``/``tokens`` index the turns added with :meth:`add_turn`."""
+        super().__init__(messages)
+        self.starts: list[int] = []  # index of each turn's first message
+        self.tokens: list[int] = []  # each turn's estimated tokens (4 characters a token)
+
+    def add_turn(self, messages: Sequence[Message]) -> None:
+        """Append one turn's messages (none for a failed turn) and index where it starts."""
+        self.starts.append(len(self))
+        self.tokens.append(sum(max(1, len(m.text or "") // 4) for m in messages))
+        self.add(messages)
+
     def add(self, messages: Iterable[Message]) -> None:
         """Append ``messages`` as HistoryMessages, setting ``approval_controls`` if one is an approval."""
         for message in messages:
@@ -198,7 +210,7 @@ class HistoryCache:
             if len(records) != turns:
                 raise RuntimeError(f"transcript of session incarnation {ref.incarnation} has gaps")
             for record in records:
-                messages.add(turn_messages(record))
+                messages.add_turn(turn_messages(record))
         self._put(ref, _Entry(turns, messages, _weight(messages)))
         return messages
 
@@ -209,7 +221,7 @@ class HistoryCache:
             self.forget(ref)
             return
         entry.turns = turns
-        entry.messages.add(new_messages)
+        entry.messages.add_turn(new_messages)
         added = _weight(new_messages)
         entry.weight += added
         self._bytes += added

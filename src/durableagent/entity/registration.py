@@ -8,6 +8,7 @@ from agent_framework import SupportsAgentRun
 
 from durableagent.callbacks import AgentResponseCallbackProtocol
 from durableagent.entity.agent_call import CallSettings
+from durableagent.entity.history_window import ContextPolicy
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class AgentRegistration:
         allowed_roles: Message roles a caller may send.
         max_attempts: Deliveries of one turn before it is recorded as poisoned.
         call: Timeout and retries of one agent call.
+        context: How much of the history the model sees (window, token budget, reducer).
         agent_type: The agent's class name (filled in from ``agent``).
     """
 
@@ -33,6 +35,7 @@ class AgentRegistration:
     allowed_roles: frozenset[str] = frozenset({"user"})
     max_attempts: int = 3
     call: CallSettings = field(default_factory=CallSettings)
+    context: ContextPolicy = field(default_factory=ContextPolicy)
     agent_type: str = ""
 
     def __post_init__(self) -> None:

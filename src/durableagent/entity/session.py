@@ -26,6 +26,7 @@ from durableagent.entity.orchestration_result import ORCHESTRATION_KEY, agent_re
 from durableagent.entity.record import SessionRecord
 from durableagent.entity.state import AgentState
 from durableagent.entity.turn import TurnRunner
+from durableagent.entity.turn_control import reset_session
 from durableagent.entity.turn_io import RunOperation
 
 DELETE: Final = object()
@@ -87,9 +88,11 @@ class SessionEntity:
             record = await self.load(state, session)
             return (state if record is None else record.to_state()), await self.get_state(record)
         if name == "reset":
-            await self.runner.store.drop_session(self.runner.reg.name, session)
+            record = None
             if isinstance(state, Mapping) and not legacy.is_legacy_state(state):
                 record = SessionRecord.from_state(state)
+            await reset_session(self.runner.store, self.runner.reg.name, session, record)
+            if record is not None:
                 self.runner.cache.forget(SessionRef(record.agent, record.session, record.incarnation))
             return DELETE, RESET_RESULT
         raise ValueError(f"Unknown operation {operation!r}; expected run_agent, get_state or reset")

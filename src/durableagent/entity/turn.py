@@ -40,6 +40,7 @@ from durableagent.contract.problems import (
     TurnPoisoned,
     from_record,
 )
+from durableagent.contract.turn_problems import TurnCancelled, TurnDiscarded
 from durableagent.conversation.base import (
     ConversationStore,
     RecordTooLargeError,
@@ -48,13 +49,18 @@ from durableagent.conversation.base import (
     TurnRecord,
     utc_now,
 )
+from durableagent.conversation.stream_base import StreamKey
+from durableagent.conversation.streams import stream_log_of
 from durableagent.entity.agent_call import call_agent
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
+from durableagent.entity.history_window import model_context
 from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.structured import check_structured, parse_value
+from durableagent.entity.turn_control import cancel_scope, is_cancel, marked
 from durableagent.entity.turn_io import RunOperation, reply_text, run_result
+from durableagent.entity.turn_stream import StreamSettings, TurnStream
 
 logger = logging.getLogger("durableagent.turn")
 # (the written turn, its problem, its reply text when known); (None, problem, None): transient.
@@ -82,6 +88,7 @@ class TurnRunner:
         self.reg = registration
         self.store = store
         self.cache = cache
+        self.streams = StreamSettings(retention_seconds=registration.call.stream_retention)
 
     async def run(
         self, record: SessionRecord | None, session: str, op: RunOperation
@@ -93,8 +100,28 @@ class TurnRunner:
             else SessionRecord.new(self.reg.name, session, op.correlation_id)
         )
         before = replace(record, requests=dict(record.requests))  # what a failed turn leaves behind
+        stream = (
+            TurnStream(
+                stream_log_of(self.store), StreamKey(self.reg.name, session, op.correlation_id), self.streams
+            )
+            if op.stream
+            else None
+        )
+        result = await self._guarded(record, before, session, op, stream)
+        if stream is not None:
+            await stream.finish(result[1], session, result[1].turn or result[0].turns + 1)
+        return result
+
+    async def _guarded(
+        self,
+        record: SessionRecord,
+        before: SessionRecord,
+        session: str,
+        op: RunOperation,
+        stream: TurnStream | None,
+    ) -> tuple[SessionRecord, LedgerEntry]:
         try:
-            return await self._run(record, session, op)
+            return await self._run(record, session, op, stream)
         except StoreUnavailableError:
             logger.warning(
                 "conversation store unavailable during turn %s of %s", op.correlation_id, self.reg.name
@@ -119,7 +146,7 @@ class TurnRunner:
             return self._remember(before, op, _entry(op, InternalError(detail), retryable=False))
 
     async def _run(
-        self, record: SessionRecord, session: str, op: RunOperation
+        self, record: SessionRecord, session: str, op: RunOperation, stream: TurnStream | None
     ) -> tuple[SessionRecord, LedgerEntry]:
         known = record.entry(op.correlation_id)
         if known is not None and (known.fingerprint != op.fingerprint or not known.retryable):
@@ -137,6 +164,13 @@ class TurnRunner:
             # committed and final: its ledger row (attempts, "running") has served its purpose
             await self.store.forget_request(self.reg.name, session, last[0])
         attempts = await self.store.begin_attempt(self.reg.name, session, op.correlation_id)
+        # Read after "running" is durable: a cancel that still saw the turn queued is seen here.
+        mark = await marked(self.store, self.reg.name, session, op.correlation_id)
+        if mark == "discarded":  # accepted before a reset of the session: never run in its new life
+            gone = TurnDiscarded("The session was reset after this turn was accepted; send it again.")
+            return self._remember(record, op, _entry(op, gone, retryable=False))
+        if stream is not None:
+            await stream.start(turn, attempts)
         # Only an earlier attempt of this request can have written turn n (the journal).
         written = await self.store.get_turn(ref, turn) if attempts > 1 else None
         if written is not None and written.request_id == op.correlation_id:  # the journal: reuse it
@@ -147,7 +181,7 @@ class TurnRunner:
             )
             self.cache.forget(ref)
         else:
-            outcome = await self._attempt(ref, turn, op, attempts)
+            outcome = await self._attempt(ref, turn, op, attempts, stream, cancelled=mark == "cancel")
         done, problem, text = outcome
         if done is None:  # transient failure: nothing recorded, the request may be retried
             assert problem is not None
@@ -167,16 +201,28 @@ class TurnRunner:
         record.remember(op.correlation_id, entry)
         return record, entry
 
-    async def _attempt(self, ref: SessionRef, turn: int, op: RunOperation, attempts: int) -> Outcome:
+    async def _attempt(
+        self,
+        ref: SessionRef,
+        turn: int,
+        op: RunOperation,
+        attempts: int,
+        stream: TurnStream | None,
+        *,
+        cancelled: bool = False,
+    ) -> Outcome:
         started = utc_now()
         user = Message(role=op.role, contents=[op.message])
+        if cancelled:  # cancelled while queued: recorded once, never run
+            stopped = TurnCancelled("The turn was cancelled before it ran.")
+            return await self._write(ref, op, turn, user, started, problem=stopped), stopped, None
         if attempts > self.reg.max_attempts:
             logger.error(
                 "turn %s of %s poisoned after %d attempts", op.correlation_id, self.reg.name, attempts - 1
             )
             poisoned = TurnPoisoned("This turn failed repeatedly while running and was abandoned.")
             return await self._write(ref, op, turn, user, started, problem=poisoned), poisoned, None
-        history = await self.cache.history(self.store, ref, turn - 1)
+        history = await model_context(await self.cache.history(self.store, ref, turn - 1), self.reg.context)
         options: dict[str, Any] = {}
         if not op.enable_tool_calls:
             options["tool_choice"] = "none"
@@ -186,9 +232,12 @@ class TurnRunner:
         if _faults.ARMED:
             _faults.crash_point("turn.before_model")
         try:
-            result = await call_agent(self.reg, user, history, ref.session, options, context)
+            scope = cancel_scope(self.store, self.reg.name, ref.session, op.correlation_id)
+            result = await call_agent(self.reg, user, history, ref.session, options, context, stream, scope)
         except Exception as exc:  # noqa: BLE001 - every failure of the agent is classified into a problem
-            problem = classify(exc)
+            problem = (
+                TurnCancelled("The turn was cancelled while it ran.") if is_cancel(exc) else classify(exc)
+            )
             logger.warning(
                 "turn %s of %s failed: %s -> %s",
                 op.correlation_id,

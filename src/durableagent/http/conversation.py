@@ -27,6 +27,7 @@ from durableagent.entity.record import record_of
 from durableagent.entity.view import conversation
 from durableagent.entity_client import EntityClient, State
 from durableagent.http.edge import RouteContext, json_response, serve
+from durableagent.http.stream_reply import Reply
 
 TEMPLATE = "agents/{agentName}/{sessionId}"
 _NOT_FOUND = "No conversation with this session id exists for this agent."
@@ -40,11 +41,11 @@ def page_bounds(turns: int, limit: int | None, before: int | None) -> tuple[int,
     return first, last, next_before
 
 
-def conversation_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpResponse]]:
+def conversation_function(ctx: RouteContext) -> Callable[..., Awaitable[Reply]]:
     """The ``agent_session`` HTTP function (GET reads, DELETE resets) of the app described by ``ctx``."""
 
-    async def agent_session(req: func.HttpRequest, client: str, context: func.Context) -> func.HttpResponse:
-        async def dispatch(v: ValidatedRequest) -> func.HttpResponse:
+    async def agent_session(req: func.HttpRequest, client: str, context: func.Context) -> Reply:
+        async def dispatch(v: ValidatedRequest) -> Reply:
             entities = ctx.entities(client, context.invocation_id)
             if v.operation_id == "resetConversation":
                 return await _reset(ctx, entities, v)
@@ -55,7 +56,7 @@ def conversation_function(ctx: RouteContext) -> Callable[..., Awaitable[func.Htt
     return agent_session
 
 
-async def _read(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) -> func.HttpResponse:
+async def _read(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) -> Reply:
     registration = ctx.agent(v)
     session = str(v.path["sessionId"])
     state = await entities.read(registration.name, session)
@@ -85,7 +86,7 @@ async def _read(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) 
     return json_response(body, headers={"ETag": record.etag})
 
 
-async def _reset(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) -> func.HttpResponse:
+async def _reset(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) -> Reply:
     agent = ctx.agent(v).name
     session = str(v.path["sessionId"])
     with entities.watch(agent, session) as watch:

@@ -21,7 +21,7 @@ from typing import Any
 
 import azure.functions as func
 
-from durableagent.http import conversation, docs, meta, run, turn_status
+from durableagent.http import agui, cancel, conversation, docs, meta, run, stream, turn_status
 from durableagent.http.edge import DEFAULT_LIMITS, RouteContext
 from durableagent.http.stream_reply import Reply, classic_function
 
@@ -47,6 +47,9 @@ ROUTES = (
     Route("agent_run", run.TEMPLATE, run.run_function, durable_client=True),
     Route("agent_session", conversation.TEMPLATE, conversation.conversation_function, durable_client=True),
     Route("agent_turn", run.TURN_TEMPLATE, turn_status.turn_function, durable_client=True),
+    Route("agent_turn_stream", stream.TEMPLATE, stream.stream_function, durable_client=True),
+    Route("agent_turn_cancel", cancel.TEMPLATE, cancel.cancel_function, durable_client=True),
+    Route("agent_ag_ui", agui.TEMPLATE, agui.agui_function, durable_client=True),
     Route("health", meta.HEALTH_TEMPLATE, meta.health_function),
     Route("openapi_json", meta.JSON_TEMPLATE, _static(meta.openapi_json), app_auth=False),
     Route("openapi_yaml", meta.YAML_TEMPLATE, _static(meta.openapi_yaml), app_auth=False),
@@ -80,7 +83,7 @@ def register_routes(
                 max_body_bytes=max(ctx.options.max_body_bytes, DEFAULT_LIMITS.max_body_bytes),
             )
         else:
-            function = classic_function(route.make(ctx))
+            function = classic_function(route.make(ctx), ctx.streams_live)
         if route.durable_client:
             function = app.generic_input_binding(arg_name="client", type="durableClient")(function)
         auth = http_auth_level if route.app_auth else func.AuthLevel.ANONYMOUS

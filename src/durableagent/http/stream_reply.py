@@ -7,9 +7,12 @@ HTTP model and is decided in one place each:
 * ``AgentFunctionApp(http_streaming=True)`` (the Azure Functions HTTP streams extension, FastAPI
   types): ``http/fastapi_mode.py`` wraps it in a ``StreamingResponse``; the Functions host (or
   durableagent's local host) sends every chunk as it is yielded.
-* classic ``func.HttpRequest``/``func.HttpResponse`` functions: the worker can only send a whole
-  body, so :func:`buffered` drains the iterator into one ``func.HttpResponse`` (the same bytes,
-  all at once, when the stream ends).
+* classic ``func.HttpRequest``/``func.HttpResponse`` functions on a host that streams
+  (durableagent's local host): :class:`StreamingHttpResponse`, which has the shape of Starlette's
+  ``StreamingResponse`` (``status_code``, ``raw_headers``, ``body_iterator``); the local host sends
+  any such object chunk by chunk (``local/http_stream.py``).
+* classic functions on the plain Python worker, which can only send a whole body: :func:`buffered`
+  drains the iterator into one ``func.HttpResponse`` (the same bytes, all at once, at the end).
 
 A handler's result type is :data:`Reply`. Nothing here imports FastAPI.
 """
@@ -58,16 +61,32 @@ async def buffered(reply: StreamReply) -> func.HttpResponse:
     )
 
 
-def classic_function(handler: Callable[..., Awaitable[Reply]]) -> Callable[..., Awaitable[func.HttpResponse]]:
-    """``handler`` as a classic HTTP function: a :class:`StreamReply` is sent whole (:func:`buffered`).
+class StreamingHttpResponse(func.HttpResponse):
+    """A ``func.HttpResponse`` whose body is produced while it is sent (Starlette's response shape)."""
 
-    ``functools.wraps`` keeps the signature and annotations the worker inspects (bindings by
-    parameter name, ``context``).
+    def __init__(self, reply: StreamReply) -> None:
+        """Send ``reply``; the body of the ``func.HttpResponse`` itself stays empty."""
+        headers = {**reply.headers, "Content-Type": reply.media_type}
+        super().__init__(b"", status_code=reply.status, headers=headers)
+        self.body_iterator = reply.chunks
+        self.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+def classic_function(
+    handler: Callable[..., Awaitable[Reply]], live: Callable[[], bool]
+) -> Callable[..., Awaitable[func.HttpResponse]]:
+    """``handler`` as a classic HTTP function.
+
+    A :class:`StreamReply` becomes a :class:`StreamingHttpResponse` when the host streams
+    (``live()``), else it is sent whole (:func:`buffered`). ``functools.wraps`` keeps the signature
+    and annotations the worker inspects (bindings by parameter name, ``context``).
     """
 
     @functools.wraps(handler)
     async def whole(*args: object, **kwargs: object) -> func.HttpResponse:
         reply = await handler(*args, **kwargs)
-        return await buffered(reply) if isinstance(reply, StreamReply) else reply
+        if not isinstance(reply, StreamReply):
+            return reply
+        return StreamingHttpResponse(reply) if live() else await buffered(reply)
 
     return whole

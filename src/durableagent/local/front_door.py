@@ -23,6 +23,7 @@ from azure.functions import meta
 from durableagent.local import bench_trace, http_io, http_v2, problems
 from durableagent.local.durable_api import DurableApi, DurableRequest
 from durableagent.local.http_protocol import HostNames
+from durableagent.local.http_stream import StreamedBody, send_streamed
 from durableagent.local.http_v2 import HttpV2
 from durableagent.local.indexing import HttpFunction
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
@@ -168,13 +169,16 @@ class FrontDoor:
         }
         invocation_id = new_invocation_id()
         try:
-            result = await self.invoker.invoke(
+            result = await self.invoker.invoke_response(
                 route.plan,
                 inputs,
                 invocation_id=invocation_id,
                 trace_parent=headers.get("traceparent"),
                 trace_state=headers.get("tracestate", ""),
             )
+            if isinstance(result, StreamedBody):
+                await send_streamed(send, receive, result)
+                return
             status, out_headers, out_body = http_io.response_parts(result)
         except Exception as exc:  # noqa: BLE001 - user code failed: a 500 problem with the invocation id
             log_failure(log, exc, "function %s failed (invocation %s)", route.function.name, invocation_id)

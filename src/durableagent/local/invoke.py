@@ -25,6 +25,7 @@ import azure.functions as func
 from azure.functions import meta
 
 from durableagent.local.binding_hooks import BindingHook
+from durableagent.local.http_stream import StreamedBody, streamed_body
 from durableagent.local.indexing import is_input
 from durableagent.local.invocation_context import InvocationContext, TraceContext
 
@@ -133,22 +134,42 @@ class Invoker:
         self,
         plan: FunctionPlan,
         inputs: Mapping[str, meta.Datum],
+        **options: Any,
+    ) -> meta.Datum | None:
+        """:meth:`invoke_response` for functions whose result is never streamed (triggers, entities).
+
+        Raises:
+            TypeError: the function returned a streamed response.
+        """
+        result = await self.invoke_response(plan, inputs, **options)
+        if isinstance(result, StreamedBody):
+            raise TypeError(f"function {plan.name} returned a streamed response where none is possible")
+        return result
+
+    async def invoke_response(
+        self,
+        plan: FunctionPlan,
+        inputs: Mapping[str, meta.Datum],
         *,
         invocation_id: str | None = None,
         trace_parent: str | None = None,
         trace_state: str = "",
         trigger_metadata: Mapping[str, meta.Datum] | None = None,
         executor: Executor | None = None,
-    ) -> meta.Datum | None:
+    ) -> meta.Datum | StreamedBody | None:
         """Call the function; returns the encoded result datum (None when there is none).
 
-        A sync function runs on ``executor`` (default: the pool of this invoker).
+        A sync function runs on ``executor`` (default: the pool of this invoker). A response that
+        streams (``local.http_stream``) is returned as a :class:`StreamedBody`.
 
         Exceptions from the function (or from decoding/encoding) propagate: an invocation failure.
         """
         result, outs = await self.call(
             plan, inputs, invocation_id, trace_parent, trace_state, trigger_metadata or {}, executor=executor
         )
+        streamed = streamed_body(result)
+        if streamed is not None:
+            return streamed
         if plan.return_converter is not None:
             return typing.cast(
                 meta.Datum, plan.return_converter.encode(result, expected_type=plan.return_type)

@@ -10,7 +10,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.validation.response.exceptions import DataValidationError
 
-from durableagent.contract import problem_base, problems
+from durableagent.contract import problem_base, problems, turn_problems
 from durableagent.contract.problems import Problem, from_record, render
 from durableagent.contract.spec import spec_dict
 from durableagent.contract.validate import ContractValidator
@@ -30,7 +30,13 @@ EXPECTED = {
     "AgentNotFound": (404, "agent-not-found"),
     "SessionNotFound": (404, "session-not-found"),
     "TurnNotFound": (404, "turn-not-found"),
+    "TurnCancelled": (409, "turn-cancelled"),
+    "TurnFinished": (409, "turn-finished"),
+    "SessionBusy": (409, "session-busy"),
+    "TurnDiscarded": (410, "turn-discarded"),
     "MethodNotAllowed": (405, "method-not-allowed"),
+    "InvalidLastEventId": (400, "invalid-last-event-id"),
+    "NotAcceptable": (406, "not-acceptable"),
     "MalformedRequest": (400, "malformed-request"),
     "RequestTimeout": (408, "request-timeout"),
     "PreconditionFailed": (412, "precondition-failed"),
@@ -52,7 +58,10 @@ EXPECTED = {
     "UpstreamTimeout": (504, "upstream-timeout"),
 }
 CLASSES = [
-    c for _, c in inspect.getmembers(problems, inspect.isclass) if issubclass(c, Problem) and c is not Problem
+    c
+    for module in (problems, turn_problems)
+    for _, c in inspect.getmembers(module, inspect.isclass)
+    if issubclass(c, Problem) and c is not Problem and c.__module__ == module.__name__
 ]
 
 
