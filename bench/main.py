@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    azure_path,
     client,
     floors,
     hostproc,
@@ -36,6 +37,8 @@ from durableagent.offline.model import LATENCY_ENV
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "weather"
 GROWTH_EARLY = suite.GROWTH_EARLY
+SECTIONS = ("standard", "slow", "azure-path")
+AZURE_LATENCY_MS = 3000
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
         "--peers",
         default=",".join(NAMES),
         help=f"comma-separated comparisons to run with --compare (default: {','.join(NAMES)})",
+    )
+    p.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections of durableagent's own runs (default: {','.join(SECTIONS)})",
     )
     p.add_argument(
         "--only-window", action="store_true", help="run only the history-window growth bench (issue 14.2)"
@@ -150,6 +158,21 @@ def run_durableagent_slow(params: dict[str, int], work: Path) -> dict[str, Any]:
     return slow.standard(start, DURABLEAGENT, params)
 
 
+def run_durableagent_azure(work: Path) -> dict[str, Any]:
+    """The Azure path: no in-process commit feed, the route polls ``read_entity_state``; a 3 s model."""
+    trace_file = work / "azure-trace.log"
+    env = {
+        azure_path.ENV: "0",
+        LATENCY_ENV: str(AZURE_LATENCY_MS),
+        "DURABLEAGENT_BENCH_TRACE": str(trace_file),
+    }
+    host, _ = hostproc.start(SAMPLE, work / "azure.sqlite", env)
+    try:
+        return azure_path.measure(host.port, trace_file, AZURE_LATENCY_MS)
+    finally:
+        host.stop()
+
+
 def run_durableagent_again(params: dict[str, int], work: Path) -> dict[str, Any]:
     """Sequential turns and throughput once more after the peers, so the table brackets them
     (the machine's noise changes over a run; the issue's side-by-side runs were A, B, A)."""
@@ -191,31 +214,40 @@ def main(argv: list[str]) -> int:
     if args.only_window:
         return _only_window(params, args.out)
     with tempfile.TemporaryDirectory(prefix="durableagent-bench-") as tmp:
-        if not args.only_compare:
+        sections = set() if args.only_compare else {s.strip() for s in args.sections.split(",") if s.strip()}
+        if unknown := sections - set(SECTIONS):
+            raise SystemExit(f"scripts/bench: unknown section(s) {', '.join(sorted(unknown))}")
+        if "standard" in sections:
             note("durableagent: standard suite")
             results.update(run_durableagent(params, Path(tmp)))
             note("durableagent: history windows")
             results["window"] = windowing.run(params, Path(tmp))
+        if "slow" in sections:
             note("durableagent: slow model at scale")
             results["slow"] = run_durableagent_slow(params, Path(tmp))
+        if "azure-path" in sections:
+            note("durableagent: the Azure path (polling read_entity_state)")
+            results["azure_path"] = run_durableagent_azure(Path(tmp))
         if args.compare or args.only_compare:
             from bench.compare import run_all
 
             only = frozenset(n.strip() for n in args.peers.split(",") if n.strip())
             results["compare"] = run_all(Path(tmp), params, quick=args.quick, only=only)
-            if not args.only_compare and any(
+            if "standard" in sections and any(
                 c.get("peer") and not c.get("skipped") for c in results["compare"]
             ):
                 note("durableagent again: sequential turns and throughput, after the peers")
                 results["durableagent_again"] = run_durableagent_again(params, Path(tmp))
     results["loadavg"]["after"] = machine.loadavg()
     results["seconds"] = round(time.time() - started, 1)
-    if not args.only_compare:
+    if "standard" in sections:
         results["targets"] = [
             {"target": name, "measured": measured, "met": met}
             for name, measured, met in report.targets(results)
         ]
         print(report.render(results))
+    elif sections:
+        print(report.render_sections(results))
     else:
         for extra in results.get("compare", []):
             print(f"\nComparison: {extra['name']}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import side_by_side, windowing
+from bench import azure_path, side_by_side, windowing
 
 
 def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
@@ -115,6 +115,7 @@ def render(r: dict[str, Any]) -> str:
     for name, measured, met in targets(r):
         lines.append(_row(name, measured, "met" if met else "NOT met"))
     lines += slow_rows(r.get("slow"))
+    lines += azure_rows(r.get("azure_path"))
     lines += side_by_side.render(r)
     for extra in r.get("compare", []):
         if extra.get("peer"):
@@ -126,6 +127,28 @@ def render(r: dict[str, Any]) -> str:
         for key, value in extra["rows"]:
             lines.append(_row(key, value))
     return "\n".join(lines)
+
+
+def render_sections(r: dict[str, Any]) -> str:
+    """The sections run without the standard suite (``--sections slow,azure-path``)."""
+    m = r["machine"]
+    lines = [
+        f"durableagent bench - {m['cpu']}, {m['cores']} cores, Python {m['python']}, SQLite {m['sqlite']}",
+        f"  load average before/after: {r['loadavg']['before']} / {r['loadavg']['after']}",
+    ]
+    return "\n".join(lines + slow_rows(r.get("slow")) + azure_rows(r.get("azure_path")))
+
+
+def azure_rows(az: dict[str, Any] | None) -> list[str]:
+    """The Azure path (polling ``read_entity_state``) and its targets."""
+    if not az:
+        return []
+    lines = ["", "The Azure path (DURABLEAGENT_INPROCESS_RPC=0: the route polls read_entity_state)"]
+    lines += [_row(name, value, note) for name, value, note in azure_path.rows(az)]
+    p50, reads = az["added"]["p50_ms"], az["reads_per_turn_max"]
+    lines.append(_row("target: added p50 < 100 ms", f"{p50:.0f} ms", "met" if p50 < 100 else "NOT met"))
+    lines.append(_row("target: <= 20 reads per turn", f"{reads}", "met" if reads <= 20 else "NOT met"))
+    return lines
 
 
 def slow_rows(slow: dict[str, Any] | None) -> list[str]:
@@ -140,7 +163,8 @@ def slow_rows(slow: dict[str, Any] | None) -> list[str]:
             f"{fly['sessions']} sessions, one turn each in flight",
             f"{fly['wall_s']:.2f} s",
             f"answered {fly['answered']}/{fly['sessions']}; peak RSS {fly['peak_rss_mb']:.0f} MB, "
-            f"{fly['peak_threads']} threads",
+            f"{fly['peak_threads']} threads; server CPU {fly.get('server_cpu_s', float('nan')):.1f} s "
+            f"({fly.get('server_cpu_ms_per_turn', float('nan')):.1f} ms/turn)",
         ),
         _row(
             f"{sub['turns']} turns submitted async ({sub['per_session']}/session)",

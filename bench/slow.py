@@ -4,7 +4,8 @@
   seconds (the server runs with the offline model's latency knob). All requests are written first
   on N keep-alive connections, then one thread reads the answers as they come (a selector), so the
   client never limits the concurrency. Reported: wall time until all answered, how many answered
-  with the right reply, the server's peak RSS and threads.
+  with the right reply, the server's peak RSS and threads, and the server's CPU seconds (the
+  floor of the wall time: a turn's own CPU times the sessions, over the cores the server uses).
 * ``submit_collect``: many turns (several per session) submitted asynchronously (202), collected
   later by their keys: none may be lost (unknown to the server afterwards), and each reply must
   be the one its place in the session calls for ("offline reply #k"), which shows per-session
@@ -22,7 +23,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from bench.client import RawClient
-from bench.procs import Peaks
+from bench.procs import Peaks, cpu_seconds
 from bench.shapes import Shape, reply_text
 from bench.stats import summary
 
@@ -36,6 +37,7 @@ def _right(body: bytes, message: str, nth: int) -> bool:
 
 
 IN_FLIGHT_DEADLINE_S = 60
+WARM_SESSIONS = 20
 ASYNC_DEADLINE_S = 180
 
 
@@ -47,6 +49,7 @@ def in_flight(
     conns = [RawClient("127.0.0.1", port, timeout=120) for _ in range(sessions)]
     selector = selectors.DefaultSelector()
     done: dict[int, tuple[int, bytes, float]] = {}
+    cpu = cpu_seconds(roots)
     with Peaks(roots) as peaks:
         started = time.perf_counter()
         for k, conn in enumerate(conns):
@@ -64,6 +67,7 @@ def in_flight(
                 done[k] = (status, body, time.perf_counter() - started)
                 selector.unregister(key.fileobj)
         wall = time.perf_counter() - started
+    cpu = cpu_seconds(roots) - cpu
     selector.close()
     for conn in conns:
         conn.close()
@@ -80,6 +84,8 @@ def in_flight(
         "latency": summary([t for _, _, t in done.values()]),
         "peak_rss_mb": peaks.rss_mb,
         "peak_threads": peaks.threads,
+        "server_cpu_s": round(cpu, 2),
+        "server_cpu_ms_per_turn": round(cpu / max(1, sessions) * 1e3, 2),
     }
 
 
@@ -191,8 +197,10 @@ Start = Callable[[], AbstractContextManager[tuple[int, list[int]]]]
 
 def standard(start: Start, shape: Shape, p: dict[str, int]) -> dict[str, Any]:
     """Both slow-model workloads, each on a fresh server (a turn left running by the first must
-    not weigh on the second)."""
+    not weigh on the second). The in-flight run follows a warm-up of :data:`WARM_SESSIONS` turns
+    in flight (first-request imports and caches, as the sequential suite's warm-up does)."""
     with start() as (port, roots):
+        in_flight(port, shape, roots, WARM_SESSIONS, "warm")
         fly = in_flight(port, shape, roots, p["in_flight"], "fly")
     with start() as (port, roots):
         sub = submit_collect(port, shape, roots, p["async_sessions"], p["async_turns"], "as")

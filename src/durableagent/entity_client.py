@@ -6,7 +6,8 @@ signals, then watches committed states until one answers its request. Two implem
 
 * :class:`SdkEntityClient`: the Durable SDK's public ``DurableOrchestrationClient``, built from the
   function's ``durableClient`` binding. It works on every host (Azure, Core Tools, the local host
-  over HTTP); watching is polling ``read_entity_state`` with backoff (0.05 s growing to 1 s).
+  over HTTP); watching is polling ``read_entity_state``, dense around the time this agent's recent
+  operations took and sparse elsewhere (``entity_polling``).
 * a host that runs the app in its own process (durableagent's local host) registers its own client
   under the binding's ``rpcBaseUrl`` (:func:`register_in_process`): it queues operations straight
   into its entity engine and wakes watchers at each commit, with no HTTP and no polling.
@@ -30,6 +31,7 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from durableagent.contract.problems import StoreUnavailable
+from durableagent.entity_polling import PollPlan
 
 logger = logging.getLogger("durableagent.http")
 
@@ -73,20 +75,28 @@ def _as_state(value: Any) -> State:
 
 
 class _PollingWatch:
-    """Watching through the public client: read again after a growing pause (0.05 s to 1 s)."""
+    """Watching through the public client: reads planned by ``entity_polling.PollPlan``.
+
+    Dense around how long this agent's recent operations took, sparse elsewhere.
+    """
 
     def __init__(self, client: SdkEntityClient, name: str, key: str) -> None:
         self._client, self._name, self._key = client, name, key
+        self.reads = 0
 
     async def until(self, answer: Callable[[State], T | None], seconds: float) -> T | None:
-        deadline = time.monotonic() + seconds
-        delay = 0.05
+        started = time.monotonic()
+        deadline = started + seconds
+        plan = PollPlan(self._name, self._client.last_operation(self._name, self._key))
         while (remaining := deadline - time.monotonic()) > 0:
-            await asyncio.sleep(min(delay, remaining))
-            delay = min(delay * 1.5, 1.0)
+            await asyncio.sleep(min(plan.next_pause(time.monotonic() - started), remaining))
+            read_at = time.monotonic() - started
+            self.reads += 1
             found = answer(await self._client.read(self._name, self._key))
             if found is not None:
+                plan.answered(read_at)
                 return found
+            plan.missed(read_at)
         return None
 
     def __enter__(self) -> _PollingWatch:
@@ -105,9 +115,15 @@ class SdkEntityClient:
 
         self._df = df
         self._client = df.DurableOrchestrationClient(binding, invocation_id)
+        self._signalled: dict[tuple[str, str], str] = {}  # the last operation signalled per entity
+
+    def last_operation(self, name: str, key: str) -> str:
+        """The operation this client last signalled to ``@name@key`` ("" when none)."""
+        return self._signalled.get((name, key), "")
 
     async def signal(self, name: str, key: str, operation: str, value: Any) -> None:
         """Signal through the Durable HTTP API; any transport failure is a 503."""
+        self._signalled[(name, key)] = operation
         try:
             await self._client.signal_entity(self._df.EntityId(name, key), operation, value)
         except Exception as exc:  # noqa: BLE001 - any SDK/transport failure is the backend being unavailable

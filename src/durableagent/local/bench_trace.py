@@ -8,7 +8,9 @@ line appended to that file (one ``write`` each, no buffering), on the host's mon
 
 * ``C <ns> <entity id>``: on the store thread, right after an entity batch's COMMIT returned;
 * ``R <ns> <session id>``: right after a function's response was handed to the socket, for
-  responses that carry ``x-ms-session-id``.
+  responses that carry ``x-ms-session-id``;
+* ``S <ns> <entity id>``: when the Durable HTTP API served a read of an entity's state (what a
+  route polling through the public client costs: a storage transaction each on Azure).
 
 The bench pairs each reply with the last commit of that session's entity before it. When off,
 callers test :data:`ENABLED` (a module constant) and call nothing.
@@ -48,6 +50,11 @@ def _line(kind: str, subject: str) -> None:
 def commit(entity_id: str) -> None:
     """Trace that an entity batch of ``entity_id`` just committed (a no-op when tracing is off)."""
     _line("C", entity_id)
+
+
+def state_read(entity_id: str) -> None:
+    """Trace a read of ``entity_id``'s state through the Durable HTTP API (no-op when off)."""
+    _line("S", entity_id)
 
 
 def reply(headers: Iterable[tuple[bytes, bytes]]) -> None:

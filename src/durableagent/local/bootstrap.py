@@ -15,6 +15,7 @@ from durableagent.local import entity_tables, http_v2
 from durableagent.local.app_loading import load_app_index
 from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
+from durableagent.local.entity_pool import DEFAULT_MAX, EntityPool
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
 from durableagent.local.http_protocol import HostNames
@@ -81,6 +82,7 @@ def build_context(
     invoker = Invoker(str(settings.app_dir))
     durable_api = DurableApi()
     engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size)
+    engine.pool = EntityPool(settings.max_entity_functions or DEFAULT_MAX)  # maxConcurrentEntityFunctions
     install_entity_routes(durable_api, engine, store)
     ctx = HostContext(
         settings=settings,

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from durableagent import _faults
+from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.router import Match, MethodNotAllowed, Router
@@ -155,6 +156,8 @@ def install_entity_routes(api: DurableApi, engine: EntityEngine, store: Store) -
         if key:
             eid = tables.entity_id(name or "", "" if key == "$" else key)
             row = await store.read(lambda c: tables.read_entity(c, eid))
+            if bench_trace.ENABLED:
+                bench_trace.state_read(eid)
             if row is None:
                 return DurableResponse(404)
             return DurableResponse(200, (row.state or "null").encode(), JSON)

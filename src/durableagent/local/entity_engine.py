@@ -33,6 +33,7 @@ from durableagent import _faults
 from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
 from durableagent.local.entity_failures import log_failed_operations
+from durableagent.local.entity_pool import EntityPool
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.store import Store
@@ -74,6 +75,7 @@ class EntityEngine:
     ) -> None:
         """Run the entity functions of ``index`` (planned in ``plans``) over ``store``."""
         self.store = store
+        self.pool = EntityPool()  # sync entity functions: a thread per running batch (entity_pool.py)
         self.index = index
         self.plans = plans  # keyed by function name
         self.invoker = invoker
@@ -183,6 +185,7 @@ class EntityEngine:
                 task.cancel()
             if pending:
                 await asyncio.wait(pending, timeout=1.0)
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     # -- the mailbox loop -----------------------------------------------------------------------
 
@@ -284,9 +287,8 @@ class EntityEngine:
         invocation_id = new_invocation_id()
         trigger = entity.function.get_trigger().name
         try:
-            datum = await self.invoker.invoke(
-                plan, {trigger: meta.Datum(request, "string")}, invocation_id=invocation_id
-            )
+            inputs = {trigger: meta.Datum(request, "string")}
+            datum = await self.invoker.invoke(plan, inputs, invocation_id=invocation_id, executor=self.pool)
             if datum is None:
                 raise wire.BatchResponseError("entity function returned nothing")
             return wire.decode_response(datum.value, len(batch))

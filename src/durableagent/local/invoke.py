@@ -17,7 +17,7 @@ import os
 import typing
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,15 +155,17 @@ class Invoker:
         trace_parent: str | None = None,
         trace_state: str = "",
         trigger_metadata: Mapping[str, meta.Datum] | None = None,
+        executor: Executor | None = None,
     ) -> meta.Datum | StreamedBody | None:
         """Call the function; returns the encoded result datum (None when there is none).
 
-        A response that streams (``local.http_stream``) is returned as a :class:`StreamedBody`.
+        A sync function runs on ``executor`` (default: the pool of this invoker). A response that
+        streams (``local.http_stream``) is returned as a :class:`StreamedBody`.
 
         Exceptions from the function (or from decoding/encoding) propagate: an invocation failure.
         """
         result, outs = await self.call(
-            plan, inputs, invocation_id, trace_parent, trace_state, trigger_metadata or {}
+            plan, inputs, invocation_id, trace_parent, trace_state, trigger_metadata or {}, executor=executor
         )
         streamed = streamed_body(result)
         if streamed is not None:
@@ -187,11 +189,13 @@ class Invoker:
         trace_state: str = "",
         metadata: Mapping[str, meta.Datum] | None = None,
         overrides: Mapping[str, Any] | None = None,
+        executor: Executor | None = None,
     ) -> tuple[Any, dict[str, Any]]:
         """Call the function: its raw result and the values its ``func.Out`` parameters were set to.
 
         ``overrides`` are arguments by parameter name passed as they are, not decoded from
-        ``inputs`` (the HTTP streams model's request: ``local/http_v2.py``).
+        ``inputs`` (the HTTP streams model's request: ``local/http_v2.py``); a sync function runs
+        on ``executor`` (default: this invoker's pool).
         """
         inv_id = invocation_id or new_invocation_id()
         metadata = metadata or {}
@@ -223,7 +227,7 @@ class Invoker:
         else:
             loop = asyncio.get_running_loop()
             result = await loop.run_in_executor(
-                self.executor, functools.partial(_call_sync, plan.fn, kwargs, ctx)
+                executor or self.executor, functools.partial(_call_sync, plan.fn, kwargs, ctx)
             )
         values = {param: out.get() for param, out in outs.items()}
         if bound is not None:

@@ -100,6 +100,7 @@ class AppSettings:
     keys: KeySettings
     local_http_port: int | None
     versioning: VersioningSettings = field(default_factory=VersioningSettings)
+    max_entity_functions: int | None = None  # extensions.durableTask.maxConcurrentEntityFunctions
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -157,6 +158,9 @@ def load_settings(app_dir: Path, script: str | None = None) -> AppSettings:
     prefix = _ci_get(http, "routePrefix")
     hub = _ci_get(durable, "hubName")
     batch = _ci_get(durable, "maxEntityOperationBatchSize")
+    entity_threads = _ci_get(durable, "maxConcurrentEntityFunctions")
+    if entity_threads is not None and (not isinstance(entity_threads, int) or entity_threads < 1):
+        raise SettingsError("host.json: extensions.durableTask.maxConcurrentEntityFunctions must be >= 1")
     if prefix is not None and not isinstance(prefix, str):
         raise SettingsError("host.json: extensions.http.routePrefix must be a string")
     if batch is not None and (not isinstance(batch, int) or batch < 1):
@@ -180,6 +184,7 @@ def load_settings(app_dir: Path, script: str | None = None) -> AppSettings:
         keys=_keys(_ci_get(local, "Keys")),
         local_http_port=port if isinstance(port, int) else None,
         versioning=_versioning(durable if isinstance(durable, dict) else {}),
+        max_entity_functions=entity_threads,
     )
 
 

@@ -10,7 +10,8 @@ migrations are the shared ``durableagent.sqlite_toolkit``:
 * an exclusive ``fcntl`` lock on ``<store>.lock`` for the host's life, so a second host on the same
   store fails fast instead of racing the first one; file mode 0600 (the store holds keys);
 * SQL runs on one dedicated thread: callers ``await`` it, so a commit's fsync never stalls the
-  event loop, and writes are serialized (one lock around every use of a connection).
+  event loop, and writes are serialized (one lock around every use of a connection); the durable
+  writes queued meanwhile commit together, one fsync for the group (``group_commit``).
 
 A write may skip its own fsync (``durable=False``) when the host will make it durable before it
 acknowledges anything that depends on it: the next FULL commit of the file, or :meth:`Store.sync`,
@@ -30,10 +31,11 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from durableagent.local.group_commit import PendingWrite, WriteQueue, commit_group
 from durableagent.sqlite_toolkit import (
     MEMORY,
     SqliteSchemaError,
@@ -101,6 +103,7 @@ class Store:
         self._conn: sqlite3.Connection | None = None  # synchronous=FULL, on the store thread
         self._normal: sqlite3.Connection | None = None  # NORMAL, busy_timeout=0: inline reads and writes
         self._lock = threading.Lock()  # held by every use of a connection
+        self._writes = WriteQueue()  # durable writes waiting for the next group commit
         self._thread: threading.Thread | None = None
         try:
             if self.path is not None:
@@ -159,12 +162,31 @@ class Store:
         with self._lock:
             return fn(self._conn_or_fail())
 
-    def _write(self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None) -> R:
+    def _queue_write(
+        self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None
+    ) -> Future[R]:
+        """Queue a durable write for the store thread's next group commit (``group_commit``)."""
+        future: Future[R] = Future()
+        if self._writes.put(PendingWrite(fn, after_commit, future)):
+            self._executor.submit(self._commit_writes)
+        return future
+
+    def _commit_writes(self) -> None:
+        group, more = self._writes.take()
+        if more:
+            self._executor.submit(self._commit_writes)
         with self._lock:
-            result = transaction(self._conn_or_fail(), fn)
-        if after_commit is not None:
-            after_commit()
-        return result
+            if self._conn is None:
+                for write in group:
+                    if write.future.set_running_or_notify_cancel():
+                        write.future.set_exception(StoreError("store is closed"))
+                return
+            try:
+                commit_group(self._conn, group)
+            except BaseException as exc:  # noqa: BLE001 - no caller may wait forever
+                for write in group:
+                    if not write.future.done():
+                        write.future.set_exception(exc)
 
     def _inline(self, fn: Callable[[sqlite3.Connection], R], *, write: bool) -> tuple[bool, R | None]:
         """Run ``fn`` on this thread if nothing else holds the store; ``(False, None)`` when busy."""
@@ -231,7 +253,7 @@ class Store:
                 if after_commit is not None:
                     after_commit()
                 return result  # type: ignore[return-value]
-        return await asyncio.wrap_future(self._executor.submit(self._write, fn, after_commit))
+        return await asyncio.wrap_future(self._queue_write(fn, after_commit))
 
     async def sync(self) -> None:
         """Make every earlier (``durable=False``) commit durable."""
@@ -245,7 +267,7 @@ class Store:
     def write_sync(self, fn: Callable[[sqlite3.Connection], R]) -> R:
         """Blocking :meth:`write` for code outside the event loop (never from the store thread)."""
         self._not_on_store_thread()
-        return self._executor.submit(self._write, fn, None).result()
+        return self._queue_write(fn, None).result()
 
     def _not_on_store_thread(self) -> None:
         if threading.current_thread() is self._thread:

@@ -10,7 +10,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.validation.response.exceptions import DataValidationError
 
-from durableagent.contract import problem_base, problems, turn_problems
+from durableagent.contract import problem_base, problems, stream_problems, turn_problems
 from durableagent.contract.problems import Problem, from_record, render
 from durableagent.contract.spec import spec_dict
 from durableagent.contract.validate import ContractValidator
@@ -60,7 +60,7 @@ EXPECTED = {
 }
 CLASSES = [
     c
-    for module in (problems, turn_problems)
+    for module in (problems, turn_problems, stream_problems)
     for _, c in inspect.getmembers(module, inspect.isclass)
     if issubclass(c, Problem) and c is not Problem and c.__module__ == module.__name__
 ]
