@@ -1,9 +1,8 @@
 """The catalogue of problem types (RFC 9457): one class per stable ``type``; import them from here.
 
 Every error answered is one of these (or a subclass): ``status``, ``slug`` (the ``type`` URI is
-``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising one
-anywhere and rendering it with ``render`` (``contract.problem_base``, re-exported here with the rest
-of the machinery) is the only way an error reaches a caller.
+``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising
+one and rendering it with ``render`` (``contract.problem_base``, re-exported here) is the only way.
 """
 
 from __future__ import annotations
@@ -40,6 +39,7 @@ __all__ = [
     "SessionNotFound",
     "StoreUnavailable",
     "StructuredOutputInvalid",
+    "StructuredOutputTooCostly",
     "TurnNotFound",
     "TurnPoisoned",
     "Unauthorized",
@@ -160,6 +160,15 @@ class StructuredOutputInvalid(Problem):
     """422: the agent's reply does not validate against the requested response schema."""
 
     status, slug, title = 422, "structured-output-invalid", "The reply does not match the response schema"
+
+
+class StructuredOutputTooCostly(StructuredOutputInvalid):
+    """422: checking the reply against the response schema took more than its work budget."""
+
+    slug, title = (
+        "structured-output-too-costly",
+        "The reply is too costly to check against the response schema",
+    )
 
 
 class InternalError(Problem):

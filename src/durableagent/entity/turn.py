@@ -53,7 +53,7 @@ from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
 from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
-from durableagent.entity.structured import check_structured, parse_value
+from durableagent.entity.structured import check_structured
 from durableagent.entity.turn_io import RunOperation, reply_text, run_result
 
 logger = logging.getLogger("durableagent.turn")
@@ -204,7 +204,7 @@ class TurnRunner:
             _faults.crash_point("turn.after_model")
         value, invalid = None, None
         if op.response_schema is not None:
-            value, invalid = check_structured(parse_value(result.response), op.response_schema)
+            value, invalid = await check_structured(result.response, op.response_schema)
         reply = result.response.to_dict()
         new_messages = result.new_messages if invalid is None else []
         written = await self._write(ref, op, turn, user, started, reply, value, invalid, new_messages)

@@ -40,6 +40,7 @@ EXPECTED = {
     "HeadersTooLarge": (431, "headers-too-large"),
     "IdempotencyKeyReused": (422, "idempotency-key-reused"),
     "StructuredOutputInvalid": (422, "structured-output-invalid"),
+    "StructuredOutputTooCostly": (422, "structured-output-too-costly"),
     "InternalError": (500, "internal-error"),
     "AgentFailed": (500, "agent-failed"),
     "InvocationFailed": (500, "invocation-failed"),
