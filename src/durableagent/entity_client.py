@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from durableagent.contract.problems import StoreUnavailable
+from durableagent.logs import THROTTLE
 
 logger = logging.getLogger("durableagent.http")
 
@@ -62,8 +63,8 @@ class EntityClient(Protocol):
 
 def unavailable(action: str, exc: BaseException) -> StoreUnavailable:
     """The 503 for a backend call that failed; the log carries the exception type only."""
-    logger.warning("%s failed (%s)", action, type(exc).__name__)
-    return StoreUnavailable("The durable backend is not answering; retry shortly.", retry_after=2)
+    THROTTLE.log(logger, logging.WARNING, "backend:" + action, "%s failed (%s)", action, type(exc).__name__)
+    return StoreUnavailable("The durable backend is not answering; retry shortly.", retry_after=5)
 
 
 def _as_state(value: Any) -> State:

@@ -55,6 +55,7 @@ from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.structured import check_structured
 from durableagent.entity.turn_io import RunOperation, reply_text, run_result
+from durableagent.logs import THROTTLE
 
 logger = logging.getLogger("durableagent.turn")
 # (the written turn, its problem, its reply text when known); (None, problem, None): transient.
@@ -96,8 +97,12 @@ class TurnRunner:
         try:
             return await self._run(record, session, op)
         except StoreUnavailableError:
-            logger.warning(
-                "conversation store unavailable during turn %s of %s", op.correlation_id, self.reg.name
+            THROTTLE.log(
+                logger,
+                logging.WARNING,
+                "turn-store",
+                "conversation store unavailable during turns of %s",
+                self.reg.name,
             )
             problem = StoreUnavailable(
                 "The conversation store is temporarily unavailable; retry the request.", retry_after=5

@@ -37,7 +37,7 @@ from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.store import Store
 from durableagent.local.wire import entity_batch as wire
-from durableagent.logs import log_failure
+from durableagent.logs import THROTTLE, log_failure
 
 log = logging.getLogger("durableagent.local.entities")
 _RETRY_DELAY_S = 1.0
@@ -83,6 +83,7 @@ class EntityEngine:
         self._dirty: set[str] = set()
         self._drains = 0  # drains started, any entity: a preload is used only if none started meanwhile
         self.on_commit: Callable[[str, str | None], None] | None = None  # (entity, state JSON or None)
+        self.on_commit_failed: Callable[[str, BaseException], None] | None = None  # (entity, the error)
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -201,8 +202,19 @@ class EntityEngine:
                         return
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("entity %s: batch could not be committed; retrying", eid)
+                except Exception as exc:  # noqa: BLE001 - a store failure (a full disk): retry the batch later
+                    # Type only and at most once a minute per kind: a full disk fails every stuck
+                    # entity's retry once a second, and a traceback per retry would flood the log.
+                    THROTTLE.log(
+                        log,
+                        logging.ERROR,
+                        "batch:" + type(exc).__name__,
+                        "an entity batch could not be committed (%s); retrying every %.0f s",
+                        type(exc).__name__,
+                        _RETRY_DELAY_S,
+                    )
+                    if self.on_commit_failed is not None:
+                        self.on_commit_failed(eid, exc)
                     batch = None
                     await asyncio.sleep(_RETRY_DELAY_S)
         finally:
