@@ -1,8 +1,9 @@
 """The catalogue of problem types (RFC 9457): one class per stable ``type``; import them from here.
 
 Every error answered is one of these (or a subclass): ``status``, ``slug`` (the ``type`` URI is
-``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising
-one and rendering it with ``render`` (``contract.problem_base``, re-exported here) is the only way.
+``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising one
+anywhere and rendering it with ``render`` (``contract.problem_base``, re-exported here with the rest
+of the machinery) is the only way an error reaches a caller.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ __all__ = [
     "SessionNotFound",
     "StoreUnavailable",
     "StructuredOutputInvalid",
-    "StructuredOutputTooCostly",
     "TurnNotFound",
     "TurnPoisoned",
     "Unauthorized",
@@ -162,15 +162,6 @@ class StructuredOutputInvalid(Problem):
     status, slug, title = 422, "structured-output-invalid", "The reply does not match the response schema"
 
 
-class StructuredOutputTooCostly(StructuredOutputInvalid):
-    """422: checking the reply against the response schema took more than its work budget."""
-
-    slug, title = (
-        "structured-output-too-costly",
-        "The reply is too costly to check against the response schema",
-    )
-
-
 class InternalError(Problem):
     """500 naming no cause: what an unexpected exception becomes at the error boundary."""
 
@@ -229,6 +220,12 @@ class HeadersTooLarge(Problem):
     """431: the request line and headers are larger than the host accepts."""
 
     status, slug, title = 431, "headers-too-large", "Request header fields too large"
+
+
+class TooManyTurns(Problem):
+    """429: too many turns are queued, on the session or on the host; retry after ``Retry-After``."""
+
+    status, slug, title = 429, "too-many-turns", "Too many turns are queued"
 
 
 class ServerBusy(Problem):

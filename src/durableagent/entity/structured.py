@@ -10,7 +10,8 @@ Isolation: validating is CPU work that grows with the schema times the reply, so
 the agent loop every session shares. It runs on a small pool of worker threads (``VALIDATORS``)
 under a budget: at most ``WORK_BUDGET`` keyword evaluations and ``TIME_BUDGET`` seconds, counted by
 the validator itself, so a validation over budget stops (it is not merely abandoned) and its turn
-fails alone with ``422 structured-output-too-costly``, recorded once like any other failed turn.
+fails alone with ``422 structured-output-invalid`` (its detail names the budget), recorded once
+like any other failed turn.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 import jsonschema
 from jsonschema.protocols import Validator
 
-from durableagent.contract.problems import Problem, StructuredOutputInvalid, StructuredOutputTooCostly
+from durableagent.contract.problems import Problem, StructuredOutputInvalid
 
 __all__ = ["TIME_BUDGET", "WORK_BUDGET", "check_structured", "parse_value", "validate_within_budget"]
 
@@ -88,7 +89,7 @@ def validate_within_budget(
     try:
         error = next(_Counted(schema).iter_errors(value), None)
     except BudgetExceeded:
-        return None, StructuredOutputTooCostly(
+        return None, StructuredOutputInvalid(
             "Checking the agent's reply against the response_schema exceeded its work budget."
         )
     if error is not None:

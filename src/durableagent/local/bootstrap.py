@@ -17,7 +17,7 @@ from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
-from durableagent.local.host_names import HostNames
+from durableagent.local.http_protocol import HostNames
 from durableagent.local.indexing import DURABLE_CLIENT
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.keys import build_keyring

@@ -14,7 +14,16 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from durableagent.local.inprocess_entities import DEFAULT_PER_ENTITY, DEFAULT_PER_HOST
+
 _LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
         "--max-connections", type=int, default=1024, help="open connections accepted (default 1024; then 503)"
     )
     serve.add_argument(
+        "--max-session-queue",
+        type=_positive,
+        default=DEFAULT_PER_ENTITY,
+        help=f"turns queued on one session before its runs get 429 (default {DEFAULT_PER_ENTITY})",
+    )
+    serve.add_argument(
+        "--max-queued-turns",
+        type=_positive,
+        default=DEFAULT_PER_HOST,
+        help=f"turns queued on the host before runs get 429 (default {DEFAULT_PER_HOST})",
+    )
+    serve.add_argument(
         "--allowed-host",
         action="append",
         default=[],
@@ -82,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("durableagent: --max-body-bytes must be positive", file=sys.stderr)
         return 2
     from durableagent.local.indexing import IndexingError
-    from durableagent.local.server import HostRunner, ServeOptions
+    from durableagent.local.serve_options import ServeOptions
+    from durableagent.local.server import HostRunner
     from durableagent.local.settings import SettingsError
     from durableagent.local.store import StoreError
 
@@ -99,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         owns_process=True,
         header_timeout=args.header_timeout,
         max_connections=args.max_connections,
+        max_session_queue=args.max_session_queue,
+        max_queued_turns=args.max_queued_turns,
         allowed_hosts=tuple(args.allowed_host),
     )
     try:

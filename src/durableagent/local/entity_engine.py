@@ -32,12 +32,12 @@ from azure.functions import meta
 from durableagent import _faults
 from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
-from durableagent.local.entity_failures import log_failed_operations
+from durableagent.local.entity_failures import log_commit_failure, log_failed_operations
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.store import Store
 from durableagent.local.wire import entity_batch as wire
-from durableagent.logs import THROTTLE, log_failure
+from durableagent.logs import log_failure
 
 log = logging.getLogger("durableagent.local.entities")
 _RETRY_DELAY_S = 1.0
@@ -78,6 +78,9 @@ class EntityEngine:
         self.plans = plans  # keyed by function name
         self.invoker = invoker
         self.max_batch = max_batch
+        self.queued: dict[str, int] = {}  # operations in each mailbox (committed, not yet run)
+        self.queued_total = 0
+        self.finished = 0  # operations run (their batch committed) since start
         self._sink: CallResultSink | None = None
         self._active: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
@@ -100,6 +103,8 @@ class EntityEngine:
     async def start(self) -> None:
         """Re-dispatch every non-empty mailbox (crash recovery)."""
         self._loop = asyncio.get_running_loop()
+        self.queued = await self.store.read(tables.queued_counts)
+        self.queued_total = sum(self.queued.values())
         for eid in await self.store.read(tables.pending_entities):
             self.wake(eid)
 
@@ -138,6 +143,8 @@ class EntityEngine:
             return self._load(conn, entity) if preload else None
 
         batch = await self.store.write(insert, durable=durable)
+        self.queued[entity] = self.queued.get(entity, 0) + 1
+        self.queued_total += 1
         if batch is not None and self._drains == drains:
             self.wake(entity, batch)
         else:
@@ -203,16 +210,7 @@ class EntityEngine:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a store failure (a full disk): retry the batch later
-                    # Type only and at most once a minute per kind: a full disk fails every stuck
-                    # entity's retry once a second, and a traceback per retry would flood the log.
-                    THROTTLE.log(
-                        log,
-                        logging.ERROR,
-                        "batch:" + type(exc).__name__,
-                        "an entity batch could not be committed (%s); retrying every %.0f s",
-                        type(exc).__name__,
-                        _RETRY_DELAY_S,
-                    )
+                    log_commit_failure(exc, _RETRY_DELAY_S)
                     if self.on_commit_failed is not None:
                         self.on_commit_failed(eid, exc)
                     batch = None
@@ -257,6 +255,7 @@ class EntityEngine:
 
         stamp = (lambda: bench_trace.commit(eid)) if bench_trace.ENABLED else None
         await self.store.write(commit, after_commit=stamp)
+        self._ran(eid, len(rows))
         if _faults.ARMED:
             _faults.crash_point("host.entity.after_commit")
         if write_state and self.on_commit is not None:
@@ -266,6 +265,13 @@ class EntityEngine:
                 sink.committed(calls)
             else:
                 log.warning("entity %s: %d call result(s) dropped (no orchestration engine)", eid, len(calls))
+
+    def _ran(self, eid: str, count: int) -> None:
+        left = self.queued.pop(eid, 0) - count
+        if left > 0:
+            self.queued[eid] = left
+        self.queued_total = max(0, self.queued_total - count)
+        self.finished += count
 
     async def _invoke(
         self, name: str, key: str, current: tables.EntityRow | None, batch: list[wire.Operation]

@@ -112,6 +112,12 @@ def pending_entities(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def queued_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """The number of queued operations of every entity that has any (the backlog after a restart)."""
+    rows = conn.execute("SELECT entity_id, count(*) FROM entity_mailbox GROUP BY entity_id").fetchall()
+    return {r[0]: int(r[1]) for r in rows}
+
+
 def load_batch(conn: sqlite3.Connection, eid: str, limit: int) -> list[MailboxRow]:
     """The oldest ``limit`` operations queued for ``eid``, in arrival order."""
     rows = conn.execute(

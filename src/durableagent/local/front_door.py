@@ -22,7 +22,7 @@ from azure.functions import meta
 
 from durableagent.local import bench_trace, http_io, problems
 from durableagent.local.durable_api import DurableApi, DurableRequest
-from durableagent.local.host_names import HostNames
+from durableagent.local.http_protocol import HostNames
 from durableagent.local.indexing import HttpFunction
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.keys import KeyRing, presented_key

@@ -1,4 +1,4 @@
-"""The local host's HTTP/1.1 edge: uvicorn's httptools protocol, made strict and problem+json.
+"""The local host's HTTP/1.1 edge: uvicorn's httptools protocol made strict, and the Host names it answers.
 
 Why httptools (llhttp): it refuses ambiguous framing that h11 accepts. A request with both
 ``Content-Length`` and ``Transfer-Encoding``, a duplicate or invalid ``Content-Length``, or a bad
@@ -18,12 +18,26 @@ parse errors with a ``text/plain`` 400; this subclass (uvicorn accepts a protoco
 Only names uvicorn documents or exposes without an underscore are used: the protocol class,
 ``send_400_response``, the parser callbacks and ``connections``; ``tests/unit/local/test_http_protocol.py``
 fails clearly if a uvicorn release changes them.
+
+:class:`HostNames` decides which ``Host`` headers the host answers for: the origin of a request's URL
+(a function's ``req.url``, so the ``Location`` of a 202 or an orchestration's check-status links)
+comes from ``Host``, and reflecting any name would let a hostile or misrouted request (behind a
+proxy that forwards ``Host``) plant links to another server. The host answers only for loopback
+names (``localhost``, ``127.0.0.1``, ``[::1]``), the address it listens on, the machine's own name
+and ``--allowed-host`` names, plus any IP literal when it listens on every interface; every other
+``Host`` (or one that is not a valid ``host[:port]``, RFC 9110 §7.2) is answered ``421
+misdirected-request`` (RFC 9110 §15.5.20) by the front door before any function runs. A request
+without ``Host`` (HTTP/1.0) gets the listening address.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import re
+import socket
+from collections.abc import Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -186,3 +200,51 @@ def protocol_class(
             "max_connections": max_connections,
         },
     )
+
+
+_HOST = re.compile(
+    r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?)"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+_WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - compared against, never bound here
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+class HostNames:
+    """The ``Host`` names this host answers for (see the module docstring)."""
+
+    def __init__(self, listen: str, allowed: Iterable[str] = ()) -> None:
+        """Answer for loopback, ``listen``, this machine's name and ``allowed`` (case-insensitive)."""
+        names = {*_LOOPBACK, socket.gethostname(), *allowed}
+        if listen not in _WILDCARDS:
+            names.add(f"[{listen}]" if ":" in listen else listen)
+        self._names = frozenset(n.lower().rstrip(".") for n in names)
+        self._any_ip = listen in _WILDCARDS
+        self._seen: dict[str, bool] = {}  # verdicts of recent Host values (bounded)
+
+    def accepts(self, host: str) -> bool:
+        """Whether ``host`` (a ``Host`` header value) is a valid ``host[:port]`` this host answers for."""
+        verdict = self._seen.get(host)
+        if verdict is None:
+            verdict = self._check(host)
+            if len(self._seen) < 256:
+                self._seen[host] = verdict
+        return verdict
+
+    def _check(self, host: str) -> bool:
+        match = _HOST.fullmatch(host)
+        if match is None:
+            return False
+        port = match.group("port")
+        if port is not None and not 0 < int(port) < 65536:
+            return False
+        name = match.group("name").lower().rstrip(".")
+        return name in self._names or (self._any_ip and _is_ip(name))

@@ -13,6 +13,15 @@ so the entity function cannot tell the difference. The signal's commit skips its
 calls :meth:`flush` before it acknowledges a request with 202, and a 200 follows the batch's own
 FULL commit. ``DURABLEAGENT_INPROCESS_RPC=0`` turns this off (the routes then use HTTP, as on Azure).
 
+Backpressure (:class:`Admission`): without a bound a client can queue thousands of
+``respond-async`` turns, each accepted with 202, and a turn on a fresh session then waits behind
+all of them. A route's signal is admitted only while its entity has fewer than ``per_entity`` and
+the host fewer than ``per_host`` operations queued (the engine's mailbox counts: committed, not yet
+run); beyond either it is refused with ``429 too-many-turns`` and a ``Retry-After`` estimated from
+the rate at which the engine has been finishing operations. Only these route signals are bounded:
+orchestrations' operations and signals over the Durable HTTP API are counted but never refused
+(the Durable extension accepts them unconditionally, and an orchestration cannot take a 429).
+
 Store failures (a full disk, an I/O error) are the backend being unavailable: a signal, a read or
 a flush that fails raises ``entity_client.unavailable`` (503 with ``Retry-After``), and a batch
 commit that fails while a route watches the entity ends the route's wait with that same 503, so no
@@ -24,17 +33,23 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import math
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from durableagent import _faults, entity_client
+from durableagent.contract.problems import TooManyTurns
 from durableagent.local import entity_tables as tables
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.store import Store, StoreError
 
 DISABLE_ENV = "DURABLEAGENT_INPROCESS_RPC"
+DEFAULT_PER_ENTITY = 128
+DEFAULT_PER_HOST = 10_000
+_RATE_HALF_LIFE_S = 5.0  # how fast the finishing-rate estimate forgets
 T = TypeVar("T")
 _STORE_ERRORS = (sqlite3.Error, OSError, StoreError)
 
@@ -113,13 +128,51 @@ class EntityWatch:
         return None
 
 
+class Admission:
+    """The bounds on queued operations, and the engine's recent finishing rate (for ``Retry-After``)."""
+
+    def __init__(self, per_entity: int = DEFAULT_PER_ENTITY, per_host: int = DEFAULT_PER_HOST) -> None:
+        """Refuse beyond ``per_entity`` queued operations on one entity or ``per_host`` in all."""
+        if per_entity < 1 or per_host < 1:
+            raise ValueError("backlog bounds must be >= 1")
+        self.per_entity = per_entity
+        self.per_host = per_host
+        self._rate = 0.0  # operations finished per second (exponentially weighted)
+        self._seen = (time.monotonic(), 0)  # (when, engine.finished) at the last estimate
+
+    def check(self, engine: EntityEngine, entity: str) -> None:
+        """Raise :class:`TooManyTurns` when one more operation for ``entity`` would exceed a bound."""
+        queued = engine.queued.get(entity, 0)
+        if queued >= self.per_entity:
+            raise TooManyTurns(
+                f"This session already has {queued} turns queued; retry after Retry-After seconds.",
+                retry_after=self._retry_after(engine, queued - self.per_entity + 1),
+            )
+        if engine.queued_total >= self.per_host:
+            raise TooManyTurns(
+                "The host has as many turns queued as it accepts; retry after Retry-After seconds.",
+                retry_after=self._retry_after(engine, engine.queued_total - self.per_host + 1),
+            )
+
+    def _retry_after(self, engine: EntityEngine, excess: int) -> int:
+        """Seconds until ``excess`` more operations will likely have finished (1..60)."""
+        now, finished = time.monotonic(), engine.finished
+        then, before = self._seen
+        if now - then > 0.1:
+            weight = math.exp(-(now - then) / _RATE_HALF_LIFE_S)
+            self._rate = weight * self._rate + (1 - weight) * (finished - before) / (now - then)
+            self._seen = (now, finished)
+        return 1 if self._rate <= 0 else max(1, min(60, math.ceil(excess / self._rate)))
+
+
 class InProcessEntities:
     """An ``EntityClient`` (``durableagent.entity_client``) over this host's engine and store."""
 
-    def __init__(self, engine: EntityEngine, store: Store) -> None:
+    def __init__(self, engine: EntityEngine, store: Store, admission: Admission | None = None) -> None:
         """Serve the app's routes from ``engine`` and ``store``; hear of the engine's commits."""
         self._engine = engine
         self._store = store
+        self._admission = admission or Admission()
         self._watches: dict[str, set[EntityWatch]] = {}
         engine.on_commit = self._committed
         engine.on_commit_failed = self._commit_failed
@@ -137,16 +190,19 @@ class InProcessEntities:
                 watch.deliver(committed)
 
     async def signal(self, name: str, key: str, operation: str, value: Any) -> None:
-        """Queue ``operation`` as a signal; returns after its (not yet fsynced) commit."""
+        """Queue ``operation`` as a signal; returns after its (not yet fsynced) commit.
+
+        Raises ``TooManyTurns`` (429) when the entity's or the host's queue is full (:class:`Admission`).
+        """
         if not self._engine.has_entity(name):
             raise LookupError(f"no entity function named {name!r}")
+        eid = tables.entity_id(name, key)
+        self._admission.check(self._engine, eid)
         input_json = (
             json.dumps(json.dumps(value), ensure_ascii=False, separators=(",", ":")) if value else None
         )
         try:
-            await self._engine.enqueue_operation(
-                tables.entity_id(name, key), operation, input_json, is_signal=True, durable=False
-            )
+            await self._engine.enqueue_operation(eid, operation, input_json, is_signal=True, durable=False)
         except _STORE_ERRORS as exc:
             raise entity_client.unavailable("signalling entity", exc) from None
         if _faults.ARMED:

@@ -72,7 +72,7 @@ def invocation_failed(invocation_id: str) -> Problem:
 
 
 def misdirected() -> Problem:
-    """The ``Host`` header names a server this host does not answer for (``host_names``)."""
+    """The ``Host`` header names a server this host does not answer for (``http_protocol.HostNames``)."""
     return MisdirectedRequest("This host does not answer for the Host the request names.")
 
 

@@ -3,8 +3,8 @@
 Why: an app written for Azure relies on ASP.NET route precedence: literal segments beat
 parameters, constrained parameters beat free ones, catch-alls come last
 (``RoutePrecedence.ComputeInbound``), whatever order the functions were declared in. The front
-door resolves every request here; templates are precompiled (``route_template``) so a lookup is a
-scan of ready-made segments.
+door resolves every request here; templates are parsed once at startup (``route_grammar``) so a
+lookup is a scan of ready-made segments (:meth:`RouteTemplate.match`).
 
 Invariants: literals compare case-insensitively; a path that matches a route but none of its
 methods resolves to :class:`MethodNotAllowed`, which says which methods would have matched; the
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
-from durableagent.local.route_template import RouteTemplate
+from durableagent.local.route_grammar import RouteParam, RouteSegment, parse_template
 
 __all__ = ["Match", "MethodNotAllowed", "RouteTemplate", "Router", "split_path"]
 
@@ -94,3 +94,90 @@ def split_path(path: str) -> list[str]:
     if "%" in stripped:
         return [unquote(s) for s in stripped.split("/")]
     return stripped.split("/")
+
+
+class RouteTemplate:
+    """One parsed template; :meth:`match` returns route values or ``None``."""
+
+    def __init__(self, template: str) -> None:
+        """Parse ``template`` (a leading ``~/`` is dropped); ValueError for a catch-all not last."""
+        self.template = template
+        self.segments: tuple[RouteSegment, ...] = parse_template(template)
+        for seg in self.segments[:-1]:
+            if seg.param is not None and seg.param.catch_all:
+                raise ValueError(f"route {template!r}: a catch-all parameter must be the last segment")
+        self.precedence: tuple[int, ...] = tuple(s.precedence for s in self.segments)
+        # How many path segments can match at all (the router skips the others without matching).
+        catch_all = any(s.param is not None and s.param.catch_all for s in self.segments)
+        required = len(self.segments)
+        while required and _all_optional(self.segments[required - 1 :]):
+            required -= 1
+        self.min_segments = required
+        self.max_segments = 1_000_000 if catch_all else len(self.segments)
+
+    def match(self, path_segments: list[str]) -> dict[str, str] | None:
+        """The route values for the path's segments, or None; literals match ignoring case."""
+        values: dict[str, str] = {}
+        n = len(path_segments)
+        for i, seg in enumerate(self.segments):
+            if seg.literal is not None:
+                if i >= n or path_segments[i].casefold() != seg.literal:
+                    return None
+                continue
+            param = seg.param
+            if param is not None and param.catch_all:
+                rest = "/".join(path_segments[i:])
+                if rest:
+                    if not _accepts(param, rest):
+                        return None
+                    values[param.name] = rest
+                elif param.default is not None:
+                    values[param.name] = param.default
+                return values
+            if i < n and path_segments[i] == "":
+                return None
+            if i >= n:
+                if not _all_optional(self.segments[i:]):
+                    return None
+                for rest_seg in self.segments[i:]:
+                    for p in _params_of(rest_seg):
+                        if p.default is not None:
+                            values[p.name] = p.default
+                return values
+            value = path_segments[i]
+            if param is not None:
+                if not _accepts(param, value):
+                    return None
+                values[param.name] = value
+            else:
+                assert seg.complex_re is not None
+                m = seg.complex_re.fullmatch(value)
+                if m is None:
+                    return None
+                for p in seg.complex_params:
+                    got = m.group(p.name)
+                    if got:
+                        if not _accepts(p, got):
+                            return None
+                        values[p.name] = got
+                    elif not p.optional:
+                        return None
+        return values if n <= len(self.segments) else None
+
+
+def _accepts(param: RouteParam, value: str) -> bool:
+    return all(c(value) for c in param.constraints)
+
+
+def _params_of(seg: RouteSegment) -> tuple[RouteParam, ...]:
+    return (seg.param,) if seg.param is not None else seg.complex_params
+
+
+def _all_optional(segments: Iterable[RouteSegment]) -> bool:
+    for seg in segments:
+        if seg.literal is not None:
+            return False
+        for p in _params_of(seg):
+            if not (p.optional or p.catch_all or p.default is not None):
+                return False
+    return True

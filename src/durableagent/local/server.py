@@ -20,65 +20,26 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
 
 from durableagent import compat, entity_client
 from durableagent.local import banner, entity_tables, gc_tuning
+from durableagent.local import inprocess_entities as inproc
 from durableagent.local.bootstrap import build_context, prepare_environment
 from durableagent.local.front_door import FrontDoor
 from durableagent.local.host_context import HostContext
 from durableagent.local.http_protocol import protocol_class
-from durableagent.local.inprocess_entities import DISABLE_ENV, InProcessEntities
+from durableagent.local.serve_options import DEFAULT_PORT, ServeOptions, default_store
 from durableagent.local.settings import AppSettings, SettingsError
 from durableagent.local.store import MEMORY, Store
 
 log = logging.getLogger("durableagent.local")
 STARTED_LINE = "Host started: "
-DEFAULT_PORT = 7071
-DEFAULT_MAX_BODY = 1024 * 1024
 _WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - compared against, never bound here
 # Optional engines: when the module exists and defines install(ctx: HostContext) -> None, it is called.
 EXTENSIONS = ("durableagent.local.orchestrations", "durableagent.local.triggers")
-
-
-@dataclass
-class ServeOptions:
-    """How to run one host (``durableagent serve``'s flags; ``LocalHost`` builds one in thread mode).
-
-    Attributes:
-        rpc_port: The loopback port of the Durable webhooks (``rpcBaseUrl``); 0 picks a free one.
-        graceful_timeout: Seconds in-flight HTTP requests get to finish on shutdown.
-        entity_drain_timeout: Seconds running entity batches get on shutdown (the rest redeliver).
-        handle_signals: Install SIGINT/SIGTERM handlers (only on the main thread).
-        header_timeout: Seconds a connection may take to send a request's headers (then 408).
-        max_connections: Open connections accepted at once (beyond: 503 and close).
-        max_header_bytes: Largest request line + headers (beyond: 431).
-    """
-
-    app_dir: Path
-    host: str = "127.0.0.1"
-    port: int | None = None  # None: local.settings.json Host.LocalHttpPort, else 7071
-    store: str | None = None  # None: APP_DIR/.durableagent/store.sqlite; ":memory:" for tests
-    script: str | None = None
-    require_keys: bool = False
-    max_body_bytes: int = DEFAULT_MAX_BODY
-    rpc_port: int = 0
-    graceful_timeout: float = 10.0
-    entity_drain_timeout: float = 10.0
-    handle_signals: bool = True
-    owns_process: bool = False  # the serve command: the host may tune process-wide settings (GC)
-    header_timeout: float = 10.0
-    max_connections: int = 1024
-    max_header_bytes: int = 64 * 1024
-    allowed_hosts: tuple[str, ...] = ()  # Host names answered beyond loopback and this machine's (host_names)
-
-
-def default_store(app_dir: Path) -> str:
-    """Where a host keeps its store when ``--store`` is not given: ``APP_DIR/.durableagent/``."""
-    return str(app_dir / ".durableagent" / "store.sqlite")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -196,8 +157,11 @@ class HostRunner:
                 allowed_hosts=opts.allowed_hosts,
             )
             front.rpc_port = rpc_port
-            if os.environ.get(DISABLE_ENV) != "0":  # the app's routes reach the engine in-process
-                entity_client.register_in_process(rpc_base_url, InProcessEntities(ctx.entities, store))
+            if os.environ.get(inproc.DISABLE_ENV) != "0":  # the app's routes reach the engine in-process
+                admission = inproc.Admission(opts.max_session_queue, opts.max_queued_turns)
+                entity_client.register_in_process(
+                    rpc_base_url, inproc.InProcessEntities(ctx.entities, store, admission)
+                )
             self.context = ctx
             for name in EXTENSIONS:
                 _install_extension(name, ctx)

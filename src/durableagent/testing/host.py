@@ -242,7 +242,7 @@ class LocalHost:
             self._proc.stdout.close()
 
     def _options(self) -> Any:
-        from durableagent.local.server import ServeOptions
+        from durableagent.local.serve_options import ServeOptions
 
         return ServeOptions(
             app_dir=self.app_dir,

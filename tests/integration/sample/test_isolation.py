@@ -3,7 +3,7 @@
 * a response schema whose `$ref` expansion is exponential (the review's: ~2 KB, 63 refs, 31 levels
   of `allOf` pointing twice at the next definition) is refused up front with a 400 problem;
 * a schema within the expansion limit whose reply is still costly to check fails its own turn with
-  `422 structured-output-too-costly` (the validator's budget), while another session's turn
+  `422 structured-output-invalid` naming the validator's budget, while another session's turn
   completes in the meantime;
 * SIGTERM stops a host whose turn hangs; a tool asked for unbounded work refuses it.
 """
@@ -23,6 +23,7 @@ from durableagent.testing.polling import wait_for
 from .conftest import FAULTS, SAMPLE
 
 RUN = "/api/agents/WeatherAgent/run"
+BUDGET = "Checking the agent's reply against the response_schema exceeded its work budget."
 
 
 def chain_schema(levels: int, **outer: Any) -> dict[str, Any]:
@@ -99,10 +100,11 @@ def test_costly_reply_check_fails_its_turn_while_other_sessions_answer(host: Loc
     assert others[0] == 202  # observed: the costly turn was still running when another one finished
     done = _final(location)
     assert done.status_code == 422, done.text
-    assert done.json()["type"].endswith("/structured-output-too-costly")
+    assert done.json()["type"].endswith("/structured-output-invalid")
+    assert done.json()["detail"] == BUDGET
     history = httpx.get(host.url(f"/api/agents/WeatherAgent/{slow_sid}"), timeout=30).json()
     assert history["message_count"] == 1  # recorded once, as the turn's error
-    assert history["conversation_history"][1]["error"]["type"].endswith("/structured-output-too-costly")
+    assert history["conversation_history"][1]["error"]["type"].endswith("/structured-output-invalid")
     again = httpx.post(host.url(RUN), json={"message": "next", "sessionId": slow_sid}, timeout=30)
     assert again.status_code == 200
     assert again.json()["message_count"] == 2

@@ -40,7 +40,6 @@ EXPECTED = {
     "HeadersTooLarge": (431, "headers-too-large"),
     "IdempotencyKeyReused": (422, "idempotency-key-reused"),
     "StructuredOutputInvalid": (422, "structured-output-invalid"),
-    "StructuredOutputTooCostly": (422, "structured-output-too-costly"),
     "InternalError": (500, "internal-error"),
     "AgentFailed": (500, "agent-failed"),
     "InvocationFailed": (500, "invocation-failed"),
@@ -49,6 +48,7 @@ EXPECTED = {
     "UpstreamUnavailable": (503, "upstream-unavailable"),
     "StoreUnavailable": (503, "store-unavailable"),
     "ServerBusy": (503, "server-busy"),
+    "TooManyTurns": (429, "too-many-turns"),
     "UpstreamTimeout": (504, "upstream-timeout"),
 }
 CLASSES = [

@@ -14,7 +14,7 @@ import pytest
 from durableagent.local import http_io
 from durableagent.local.durable_api import DurableApi, DurableRequest, DurableResponse
 from durableagent.local.front_door import FrontDoor, HttpRoute
-from durableagent.local.host_names import HostNames
+from durableagent.local.http_protocol import HostNames
 from durableagent.local.indexing import index_app
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.keys import build_keyring

@@ -1,41 +1,43 @@
-"""Parse an ASP.NET route template (``agents/{name}/run``, ``{id:int}``, ``{name?}``, ``{*rest}``).
+"""The grammar of ASP.NET route templates (``agents/{name}/run``, ``{id:int}``, ``{name?}``, ``{*rest}``).
 
 Why: route values and precedence must come out exactly as the Functions host computes them, so
 the grammar (``{{``/``}}`` escapes, constraint arguments holding ``:`` or ``)``, optional and
 default values, complex segments such as ``{name}.{ext}``) is parsed here once per route at
-startup, into segments that :class:`RouteTemplate.match` walks without further parsing.
+startup, into plain segments that ``router.RouteTemplate.match`` walks without further parsing
+(nothing here runs per request).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from durableagent.local.route_constraints import Constraint, parse_constraint
 
 
 @dataclass(frozen=True)
-class _Param:
+class RouteParam:
+    """One ``{parameter}`` of a template."""
+
     name: str
     constraints: tuple[Constraint, ...]
     optional: bool
     default: str | None
     catch_all: bool
 
-    def accepts(self, value: str) -> bool:
-        return all(c(value) for c in self.constraints)
-
 
 @dataclass(frozen=True)
-class _Segment:
+class RouteSegment:
+    """One ``/``-separated segment: a literal, one parameter, or a complex pattern."""
+
     literal: str | None = None  # casefolded literal
-    param: _Param | None = None
+    param: RouteParam | None = None
     complex_re: re.Pattern[str] | None = None  # multi-part segment such as {name}.{ext}
-    complex_params: tuple[_Param, ...] = ()
+    complex_params: tuple[RouteParam, ...] = ()
 
     @property
     def precedence(self) -> int:
+        """ASP.NET's inbound precedence digit of this segment (lower sorts first)."""
         # ASP.NET RoutePrecedence.ComputeInboundPrecedenceDigit.
         if self.literal is not None:
             return 1
@@ -46,91 +48,13 @@ class _Segment:
         return digit - 1 if self.param.constraints else digit
 
 
-class RouteTemplate:
-    """One parsed template; :meth:`match` returns route values or ``None``."""
-
-    def __init__(self, template: str) -> None:
-        """Parse ``template`` (a leading ``~/`` is dropped); ValueError for a catch-all not last."""
-        self.template = template
-        text = template.strip()
-        if text.startswith("~/"):
-            text = text[2:]
-        parts = [p for p in text.strip("/").split("/")] if text.strip("/") else []
-        self.segments: tuple[_Segment, ...] = tuple(_parse_segment(p, template) for p in parts)
-        for seg in self.segments[:-1]:
-            if seg.param is not None and seg.param.catch_all:
-                raise ValueError(f"route {template!r}: a catch-all parameter must be the last segment")
-        self.precedence: tuple[int, ...] = tuple(s.precedence for s in self.segments)
-        # How many path segments can match at all (the router skips the others without matching).
-        catch_all = any(s.param is not None and s.param.catch_all for s in self.segments)
-        required = len(self.segments)
-        while required and _all_optional(self.segments[required - 1 :]):
-            required -= 1
-        self.min_segments = required
-        self.max_segments = 1_000_000 if catch_all else len(self.segments)
-
-    def match(self, path_segments: list[str]) -> dict[str, str] | None:
-        """The route values for the path's segments, or None; literals match ignoring case."""
-        values: dict[str, str] = {}
-        n = len(path_segments)
-        for i, seg in enumerate(self.segments):
-            if seg.literal is not None:
-                if i >= n or path_segments[i].casefold() != seg.literal:
-                    return None
-                continue
-            param = seg.param
-            if param is not None and param.catch_all:
-                rest = "/".join(path_segments[i:])
-                if rest:
-                    if not param.accepts(rest):
-                        return None
-                    values[param.name] = rest
-                elif param.default is not None:
-                    values[param.name] = param.default
-                return values
-            if i < n and path_segments[i] == "":
-                return None
-            if i >= n:
-                if not _all_optional(self.segments[i:]):
-                    return None
-                for rest_seg in self.segments[i:]:
-                    for p in _params_of(rest_seg):
-                        if p.default is not None:
-                            values[p.name] = p.default
-                return values
-            value = path_segments[i]
-            if param is not None:
-                if not param.accepts(value):
-                    return None
-                values[param.name] = value
-            else:
-                assert seg.complex_re is not None
-                m = seg.complex_re.fullmatch(value)
-                if m is None:
-                    return None
-                for p in seg.complex_params:
-                    got = m.group(p.name)
-                    if got:
-                        if not p.accepts(got):
-                            return None
-                        values[p.name] = got
-                    elif not p.optional:
-                        return None
-        return values if n <= len(self.segments) else None
-
-
-def _params_of(seg: _Segment) -> tuple[_Param, ...]:
-    return (seg.param,) if seg.param is not None else seg.complex_params
-
-
-def _all_optional(segments: Iterable[_Segment]) -> bool:
-    for seg in segments:
-        if seg.literal is not None:
-            return False
-        for p in _params_of(seg):
-            if not (p.optional or p.catch_all or p.default is not None):
-                return False
-    return True
+def parse_template(template: str) -> tuple[RouteSegment, ...]:
+    """The segments of ``template`` (a leading ``~/`` is dropped)."""
+    text = template.strip()
+    if text.startswith("~/"):
+        text = text[2:]
+    parts = text.strip("/").split("/") if text.strip("/") else []
+    return tuple(_parse_segment(p, template) for p in parts)
 
 
 _PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -178,7 +102,7 @@ def _split_segment(text: str, template: str) -> list[tuple[bool, str]]:
     return parts
 
 
-def _parse_param(text: str, template: str) -> _Param:
+def _parse_param(text: str, template: str) -> RouteParam:
     catch_all = text.startswith("*")
     text = text.lstrip("*")
     m = _PARAM_NAME.match(text)
@@ -199,7 +123,7 @@ def _parse_param(text: str, template: str) -> _Param:
             default, rest = rest[1:], ""
         else:
             raise ValueError(f"route {template!r}: cannot parse parameter {text!r}")
-    return _Param(name, tuple(constraints), optional, default, catch_all)
+    return RouteParam(name, tuple(constraints), optional, default, catch_all)
 
 
 def _take_constraint(text: str, template: str) -> tuple[str, str]:
@@ -217,13 +141,13 @@ def _take_constraint(text: str, template: str) -> tuple[str, str]:
     return text[:end], text[end:]
 
 
-def _parse_segment(text: str, template: str) -> _Segment:
+def _parse_segment(text: str, template: str) -> RouteSegment:
     parts = _split_segment(text, template)
     if len(parts) == 1 and not parts[0][0]:
-        return _Segment(literal=parts[0][1].casefold())
+        return RouteSegment(literal=parts[0][1].casefold())
     if len(parts) == 1:
-        return _Segment(param=_parse_param(parts[0][1], template))
-    params: list[_Param] = []
+        return RouteSegment(param=_parse_param(parts[0][1], template))
+    params: list[RouteParam] = []
     pattern: list[str] = []
     for is_param, part in parts:
         if is_param:
@@ -234,6 +158,6 @@ def _parse_segment(text: str, template: str) -> _Segment:
             pattern.append(f"(?P<{p.name}>.+)" + ("?" if p.optional else ""))
         else:
             pattern.append(re.escape(part))
-    return _Segment(
+    return RouteSegment(
         complex_re=re.compile("".join(pattern), re.IGNORECASE | re.DOTALL), complex_params=tuple(params)
     )
