@@ -16,10 +16,13 @@ __all__ = [
     "AgentCallbackContext",
     "AgentFunctionApp",
     "AgentResponseCallbackProtocol",
+    "AgentRunError",
     "AgentSessionId",
     "AgentState",
     "AppOptions",
+    "DurableAIAgent",
     "UnsupportedStateVersionError",
+    "get_agent",
 ]
 
 __version__ = "0.1.0"
@@ -32,6 +35,9 @@ _HOMES = {
     "AgentState": "durableagent.entity.state",
     "UnsupportedStateVersionError": "durableagent.entity.state",
     "AgentSessionId": "durableagent.session_id",
+    "AgentRunError": "durableagent.orchestration.errors",
+    "DurableAIAgent": "durableagent.orchestration.proxy",
+    "get_agent": "durableagent.orchestration.proxy",
 }
 
 if TYPE_CHECKING:
@@ -39,6 +45,8 @@ if TYPE_CHECKING:
     from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackProtocol
     from durableagent.entity.state import AgentState, UnsupportedStateVersionError
     from durableagent.options import AppOptions
+    from durableagent.orchestration.errors import AgentRunError
+    from durableagent.orchestration.proxy import DurableAIAgent, get_agent
     from durableagent.session_id import AgentSessionId
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -28,7 +28,11 @@ from durableagent.entity.turn import TurnRunner
 from durableagent.http.edge import RouteContext
 from durableagent.http.routes import register_routes
 from durableagent.options import AppOptions
+from durableagent.orchestration import registry as agent_registry
 from durableagent.session_id import is_identifier
+
+if TYPE_CHECKING:
+    from durableagent.orchestration.proxy import DurableAIAgent
 
 logger = logging.getLogger("durableagent.app")
 
@@ -70,6 +74,7 @@ class AgentFunctionApp(df.DFApp):
         register_routes(self, self.routes, http_auth_level=http_auth_level, health=enable_health_check)
         for agent in agents or ():
             self.add_agent(agent)
+        agent_registry.remember(self)
 
     @property
     def agents(self) -> dict[str, SupportsAgentRun]:
@@ -111,6 +116,23 @@ class AgentFunctionApp(df.DFApp):
             self.entity_trigger(context_name="context", entity_name=name)(function)
         )
         logger.info("registered agent %s", name)
+
+    def get_agent(
+        self, context: df.DurableOrchestrationContext, agent_name: str, workflow_name: str | None = None
+    ) -> DurableAIAgent:
+        """A durable proxy for agent ``agent_name`` in an orchestrator (``yield agent.run(...)``).
+
+        Raises:
+            ValueError: no agent of that name is registered (the message lists the registered
+                ones), or a ``workflow_name`` (accepted for the 1.0 line's signature; durableagent
+                has no workflows).
+        """
+        if workflow_name is not None:
+            raise ValueError("durableagent has no workflows; call get_agent(context, agent_name)")
+        from durableagent.orchestration.proxy import DurableAIAgent
+
+        agent_registry.resolve(agent_name, [self])
+        return DurableAIAgent(context, agent_name)
 
     def registration(self, name: str) -> AgentRegistration | None:
         """The agent registered under ``name`` (case-insensitive), if any."""

@@ -16,10 +16,13 @@ def test_exported_members_are_the_public_surface() -> None:
             "AgentCallbackContext",
             "AgentFunctionApp",
             "AgentResponseCallbackProtocol",
+            "AgentRunError",
             "AgentSessionId",
             "AgentState",
             "AppOptions",
+            "DurableAIAgent",
             "UnsupportedStateVersionError",
+            "get_agent",
         ]
     )
     for name in durableagent.__all__:

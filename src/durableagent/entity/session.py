@@ -22,6 +22,7 @@ from agent_framework import AgentResponse
 from durableagent.conversation.base import SessionRef, text_of
 from durableagent.entity import legacy
 from durableagent.entity.loop import run_sync
+from durableagent.entity.orchestration_result import ORCHESTRATION_KEY, agent_response_result
 from durableagent.entity.record import SessionRecord
 from durableagent.entity.state import AgentState
 from durableagent.entity.turn import TurnRunner
@@ -75,7 +76,12 @@ class SessionEntity:
         name = (operation or "").lower()
         if name in ("run_agent", "run"):
             record = await self.load(state, session)
-            new_record, entry = await self.runner.run(record, session, RunOperation.from_input(input_))
+            op = RunOperation.from_input(input_)
+            new_record, entry = await self.runner.run(record, session, op)
+            if isinstance(input_, dict) and isinstance(input_.get(ORCHESTRATION_KEY), str):
+                # an orchestration's call (it names its instance): the whole AgentResponse
+                result = await agent_response_result(self.runner.store, new_record, op.correlation_id, entry)
+                return new_record.to_state(), result
             return new_record.to_state(), entry.to_json()
         if name == "get_state":
             record = await self.load(state, session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -20,13 +21,15 @@ def test_sigkill_during_a_long_timer_then_restart_completes(
     host = local_host(PLAIN_DF, store=tmp_path / "timer.sqlite")
     with httpx.Client(base_url=host.base_url, timeout=30) as http:
         sleeping = start(http, "sleeper", 3)
+        started = time.monotonic()
         waiting = start(http, "approval", 600)
         wait_for(lambda: status(http, sleeping)["customStatus"] == "sleeping")
         wait_for(lambda: status(http, waiting)["runtimeStatus"] == "Running")
     host.kill()
     host.restart()
     with httpx.Client(base_url=host.base_url, timeout=30) as http:
-        assert status(http, sleeping)["runtimeStatus"] == "Running"  # the timer has not fired yet
+        if time.monotonic() - started < 2.5:  # the restart was quick: the timer cannot have fired yet
+            assert status(http, sleeping)["runtimeStatus"] == "Running"
         doc = finished(http, sleeping, timeout=30)
         assert doc["output"] == {"slept": 3.0}
         assert doc["customStatus"] == "awake"

@@ -34,7 +34,7 @@ _RETRY_DELAY_S = 1.0
 _MAX_TIMER_SLEEP_S = 30.0
 
 
-def utc_now() -> datetime:
+def utc_datetime_now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(timezone.utc)
 
@@ -118,7 +118,7 @@ class OrchestrationEngine:
             self._active.pop(instance_id, None)
 
     async def _episode(self, instance_id: str) -> bool:
-        now = utc_now()
+        now = utc_datetime_now()
         stamp = wire.format_time(now)
 
         def load(conn: sqlite3.Connection) -> tuple[InstanceSnapshot | None, list[Message]]:
@@ -192,7 +192,7 @@ class OrchestrationEngine:
                 return  # stopped mid-poll: the row (now the poll request) is redelivered at start
         elif function is None:
             reason = f"The function '{row.name}' doesn't exist, is disabled, or is not an activity function."
-            event = wire.task_failed(utc_now(), row.seq, reason, "")
+            event = wire.task_failed(utc_datetime_now(), row.seq, reason, "")
         else:
             plan = self.ctx.plans[function.name]
             trigger = function.function.get_trigger().name
@@ -200,11 +200,11 @@ class OrchestrationEngine:
             try:
                 datum = await self.ctx.invoker.invoke(plan, {trigger: datum_in})
                 result = datum.value if datum is not None and isinstance(datum.value, str) else "null"
-                event = wire.task_completed(utc_now(), row.seq, result)
+                event = wire.task_completed(utc_datetime_now(), row.seq, result)
             except Exception as exc:  # noqa: BLE001 - a failing activity is a TaskFailed for the orchestrator
                 reason = f"Activity function '{row.name}' failed: {type(exc).__name__}: {exc}"
-                event = wire.task_failed(utc_now(), row.seq, reason, "")
-        stamp = wire.format_time(utc_now())
+                event = wire.task_failed(utc_datetime_now(), row.seq, reason, "")
+        stamp = wire.format_time(utc_datetime_now())
         try:
             delivered = await self.store.write(lambda conn: work.finish_activity(conn, row, event, stamp))
         except Exception:
@@ -219,7 +219,7 @@ class OrchestrationEngine:
         after = ""
         while not self._stopping:
             self._timer_wakeup.clear()
-            now = wire.format_time(utc_now())
+            now = wire.format_time(utc_datetime_now())
             try:
                 due = await self.store.read(functools.partial(_due, after=after, until=now))
                 upcoming = await self.store.read(functools.partial(_upcoming, after=now))
@@ -232,7 +232,7 @@ class OrchestrationEngine:
                 self.wake(instance_id)
             sleep = _MAX_TIMER_SLEEP_S
             if upcoming is not None:
-                sleep = min(sleep, max(0.0, (wire.parse_time(upcoming) - utc_now()).total_seconds()))
+                sleep = min(sleep, max(0.0, (wire.parse_time(upcoming) - utc_datetime_now()).total_seconds()))
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._timer_wakeup.wait(), timeout=sleep)
 
@@ -240,7 +240,7 @@ class OrchestrationEngine:
 
     def write(self, conn: sqlite3.Connection, results: Sequence[EntityCallResult]) -> None:
         """Deliver entity call results as EventRaised(request id) inside the entity batch's transaction."""
-        now = utc_now()
+        now = utc_datetime_now()
         for result in results:
             row = tables.get_instance(conn, result.instance_id)
             if row is None or row.status.is_terminal:
