@@ -81,4 +81,9 @@ math_agent = Agent(
     tools=[add, multiply],
 )
 
-app = AgentFunctionApp(agents=[weather_agent, math_agent])
+# PYTHON_ENABLE_INIT_INDEXING=1 (with durableagent[http-streaming] installed) serves the same API in the
+# model of the Azure Functions HTTP streams extension, where streamed replies leave as they are made.
+app = AgentFunctionApp(
+    agents=[weather_agent, math_agent],
+    http_streaming=os.environ.get("PYTHON_ENABLE_INIT_INDEXING", "").lower() in ("1", "true"),
+)

@@ -25,6 +25,7 @@ from durableagent.entity.history import HistoryCache
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.session import SessionEntity, entity_function
 from durableagent.entity.turn import TurnRunner
+from durableagent.http import http_model
 from durableagent.http.edge import RouteContext
 from durableagent.http.routes import register_routes
 from durableagent.options import AppOptions
@@ -49,6 +50,7 @@ class AgentFunctionApp(df.DFApp):
         *,
         options: AppOptions | None = None,
         conversation_store: ConversationStore | None = None,
+        http_streaming: bool = False,
         **kwargs: Any,
     ) -> None:
         """Register the routes, then ``agents`` (see :meth:`add_agent`).
@@ -60,9 +62,20 @@ class AgentFunctionApp(df.DFApp):
             default_callback: Callback for agents added without their own.
             options: Tunable behaviour (:class:`~durableagent.AppOptions`).
             conversation_store: Where transcripts live (default: chosen from the environment).
+            http_streaming: Serve the HTTP routes as FastAPI-typed functions, the model of the Azure
+                Functions HTTP streams extension (``pip install 'durableagent[http-streaming]'``
+                and the app setting ``PYTHON_ENABLE_INIT_INDEXING=1``), in which streamed replies
+                leave as they are produced. It applies to every HTTP function of the app.
             **kwargs: Passed to ``df.DFApp``.
+
+        Raises:
+            RuntimeError: ``http_streaming`` without the extension installed, or the extension
+                already imported (so the worker runs every HTTP function in the FastAPI model)
+                while ``http_streaming`` is False.
         """
+        http_model.check(http_streaming)
         super().__init__(http_auth_level=http_auth_level, **kwargs)
+        self.http_streaming = http_streaming
         self.options = options or AppOptions()
         self.default_callback = default_callback
         self.enable_health_check = enable_health_check
@@ -71,7 +84,13 @@ class AgentFunctionApp(df.DFApp):
         self._history = HistoryCache(max_bytes=self.options.history_cache_bytes)
         self.stores = StoreHolder(conversation_store)
         self.routes = RouteContext(self._registrations, self.options, self.stores)
-        register_routes(self, self.routes, http_auth_level=http_auth_level, health=enable_health_check)
+        register_routes(
+            self,
+            self.routes,
+            http_auth_level=http_auth_level,
+            health=enable_health_check,
+            http_streaming=http_streaming,
+        )
         for agent in agents or ():
             self.add_agent(agent)
         agent_registry.remember(self)
@@ -105,7 +124,9 @@ class AgentFunctionApp(df.DFApp):
             allowed_roles=frozenset(self.options.allowed_roles),
             max_attempts=self.options.max_attempts,
             call=CallSettings(
-                timeout=self.options.model_timeout, transient_retries=self.options.transient_retries
+                timeout=self.options.model_timeout,
+                transient_retries=self.options.transient_retries,
+                stream_retention=self.options.stream_retention,
             ),
         )
         self._registrations[name.lower()] = registration

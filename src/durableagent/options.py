@@ -23,6 +23,8 @@ class AppOptions:
         max_body_bytes: Largest ``POST /run`` body accepted (413 beyond).
         history_cache_bytes: Memory (approximate) for the per-process cache of recent sessions'
             histories; a session not in it is read back from the conversation store.
+        stream_retention: Seconds a streamed turn's event log is kept after the turn ended (a
+            stream attached later is rebuilt from the transcript: the reply in one message).
     """
 
     wait_timeout: float = 30.0
@@ -32,6 +34,7 @@ class AppOptions:
     transient_retries: int = 2
     max_body_bytes: int = 64 * 1024
     history_cache_bytes: int = 64 * 1024 * 1024
+    stream_retention: float = 600.0
 
     def __post_init__(self) -> None:
         """Raise ValueError for an option out of bounds.

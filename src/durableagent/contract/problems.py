@@ -3,7 +3,8 @@
 Every error answered is one of these (or a subclass): ``status``, ``slug`` (the ``type`` URI is
 ``https://durableagent.dev/problems/<slug>``) and ``title`` are part of the HTTP contract. Raising one
 anywhere and rendering it with ``render`` (``contract.problem_base``, re-exported here with the rest
-of the machinery) is the only way an error reaches a caller.
+of the machinery) is the only way an error reaches a caller. The problems of streamed responses are
+in ``contract.stream_problems`` and re-exported here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .problem_base import CONTENT_TYPE, TYPE_BASE, Problem, ProblemRecord, from_record, render
+from .stream_problems import InvalidLastEventId, NotAcceptable
 
 __all__ = [
     "CONTENT_TYPE",
@@ -23,12 +25,14 @@ __all__ = [
     "IdempotencyKeyReused",
     "InternalError",
     "InvalidJson",
+    "InvalidLastEventId",
     "InvalidRequest",
     "InvalidResponseSchema",
     "InvocationFailed",
     "MalformedRequest",
     "MethodNotAllowed",
     "MisdirectedRequest",
+    "NotAcceptable",
     "NotFound",
     "PayloadTooLarge",
     "PreconditionFailed",
@@ -127,8 +131,7 @@ class MethodNotAllowed(Problem):
     def __init__(self, detail: str | None = None, *, allow: Iterable[str] = (), **kwargs: Any) -> None:
         """``allow`` lists the methods the resource does accept, upper-cased into ``Allow``."""
         super().__init__(detail, **kwargs)
-        methods = sorted({m.upper() for m in allow})
-        if methods:
+        if methods := sorted({m.upper() for m in allow}):
             self.headers["Allow"] = ", ".join(methods)
 
 

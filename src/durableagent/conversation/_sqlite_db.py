@@ -25,6 +25,16 @@ MIGRATIONS = (
         " state TEXT NOT NULL CHECK (state IN ('accepted', 'running')),"
         " PRIMARY KEY (agent, session, request_id));\n",
     ),
+    Migration(
+        2,
+        "conv_0002_stream_logs",
+        "CREATE TABLE IF NOT EXISTS conv_stream (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, terminal INTEGER NOT NULL,"
+        " PRIMARY KEY (agent, session, request_id, seq)) WITHOUT ROWID;\n"
+        "CREATE TABLE IF NOT EXISTS conv_stream_end (agent TEXT NOT NULL, session TEXT NOT NULL,"
+        " request_id TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (agent, session, request_id));\n"
+        "CREATE INDEX IF NOT EXISTS conv_stream_end_expires ON conv_stream_end (expires);\n",
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 LOAD_SQL = (  # a range scan of the primary-key index

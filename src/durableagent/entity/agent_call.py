@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_framework import AgentResponse, AgentSession, HistoryProvider, Message, SupportsAgentRun
 
@@ -35,6 +35,19 @@ class CallSettings:
     timeout: float = 120.0
     transient_retries: int = 2
     retry_backoff: float = 0.5
+    stream_retention: float = 600.0  # seconds a streamed turn's log is kept once it ended
+
+
+class UpdateSink(Protocol):
+    """Where a streamed turn's updates go (``entity/turn_stream.TurnStream``)."""
+
+    async def update(self, update: Any) -> None:
+        """Take one ``AgentResponseUpdate``."""
+        ...
+
+    def retrying(self) -> None:
+        """The call is about to be retried: what was streamed so far is void."""
+        ...
 
 
 @dataclass
@@ -84,6 +97,7 @@ async def _call_once(
     uses_provider: bool,
     callback: AgentResponseCallbackProtocol | None,
     context: AgentCallbackContext,
+    sink: UpdateSink | None,
 ) -> CallResult:
     if uses_provider:
         session = AgentSession(session_id=session_id)
@@ -92,7 +106,8 @@ async def _call_once(
         inputs: list[Message] = [user]
     else:
         session, state, inputs = None, {}, [*history, user]
-    streaming = callback is not None and hasattr(callback, "on_streaming_response_update")
+    wants_updates = callback is not None and hasattr(callback, "on_streaming_response_update")
+    streaming = wants_updates or sink is not None
     # Tools read the turn from their FunctionInvocationContext (durableagent.tools.idempotency_key).
     tool_kwargs = {TURN_KWARG: ToolTurn(context.agent_name, context.conversation_id, context.correlation_id)}
     if streaming:
@@ -100,7 +115,10 @@ async def _call_once(
             inputs, stream=True, session=session, options=options, function_invocation_kwargs=tool_kwargs
         )
         async for update in stream:
-            await _callback(callback, "on_streaming_response_update", update, context)
+            if sink is not None:
+                await sink.update(update)
+            if wants_updates:
+                await _callback(callback, "on_streaming_response_update", update, context)
         response: AgentResponse = await stream.get_final_response()
     else:
         response = await agent.run(  # type: ignore[call-overload]
@@ -117,8 +135,9 @@ async def call_agent(
     session: str,
     options: dict[str, Any],
     context: AgentCallbackContext,
+    sink: UpdateSink | None = None,
 ) -> CallResult:
-    """Run ``reg``'s agent for one turn of ``session``.
+    """Run ``reg``'s agent for one turn of ``session`` (its updates to ``sink`` when given).
 
     Raises the last failure after bounded retries of 503-like failures. Timeouts are not retried
     here: a turn that already waited ``reg.call.timeout`` fails with 504.
@@ -137,6 +156,7 @@ async def call_agent(
                     reg.uses_provider,
                     reg.callback,
                     context,
+                    sink,
                 ),
                 settings.timeout,
             )
@@ -144,6 +164,8 @@ async def call_agent(
             if not isinstance(classify(exc), UpstreamUnavailable) or attempt >= settings.transient_retries:
                 raise
             attempt += 1
+            if sink is not None:
+                sink.retrying()
             logger.warning(
                 "transient model failure (%s) for %s; retry %d",
                 type(exc).__name__,

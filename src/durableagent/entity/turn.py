@@ -48,6 +48,8 @@ from durableagent.conversation.base import (
     TurnRecord,
     utc_now,
 )
+from durableagent.conversation.stream_base import StreamKey
+from durableagent.conversation.streams import stream_log_of
 from durableagent.entity.agent_call import call_agent
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
@@ -55,6 +57,7 @@ from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.structured import check_structured
 from durableagent.entity.turn_io import RunOperation, reply_text, run_result
+from durableagent.entity.turn_stream import StreamSettings, TurnStream
 from durableagent.logs import THROTTLE
 
 logger = logging.getLogger("durableagent.turn")
@@ -83,6 +86,7 @@ class TurnRunner:
         self.reg = registration
         self.store = store
         self.cache = cache
+        self.streams = StreamSettings(retention_seconds=registration.call.stream_retention)
 
     async def run(
         self, record: SessionRecord | None, session: str, op: RunOperation
@@ -94,8 +98,28 @@ class TurnRunner:
             else SessionRecord.new(self.reg.name, session, op.correlation_id)
         )
         before = replace(record, requests=dict(record.requests))  # what a failed turn leaves behind
+        stream = (
+            TurnStream(
+                stream_log_of(self.store), StreamKey(self.reg.name, session, op.correlation_id), self.streams
+            )
+            if op.stream
+            else None
+        )
+        result = await self._guarded(record, before, session, op, stream)
+        if stream is not None:
+            await stream.finish(result[1], session, result[1].turn or result[0].turns + 1)
+        return result
+
+    async def _guarded(
+        self,
+        record: SessionRecord,
+        before: SessionRecord,
+        session: str,
+        op: RunOperation,
+        stream: TurnStream | None,
+    ) -> tuple[SessionRecord, LedgerEntry]:
         try:
-            return await self._run(record, session, op)
+            return await self._run(record, session, op, stream)
         except StoreUnavailableError:
             THROTTLE.log(
                 logger,
@@ -124,7 +148,7 @@ class TurnRunner:
             return self._remember(before, op, _entry(op, InternalError(detail), retryable=False))
 
     async def _run(
-        self, record: SessionRecord, session: str, op: RunOperation
+        self, record: SessionRecord, session: str, op: RunOperation, stream: TurnStream | None
     ) -> tuple[SessionRecord, LedgerEntry]:
         known = record.entry(op.correlation_id)
         if known is not None and (known.fingerprint != op.fingerprint or not known.retryable):
@@ -142,6 +166,8 @@ class TurnRunner:
             # committed and final: its ledger row (attempts, "running") has served its purpose
             await self.store.forget_request(self.reg.name, session, last[0])
         attempts = await self.store.begin_attempt(self.reg.name, session, op.correlation_id)
+        if stream is not None:
+            await stream.start(turn, attempts)
         # Only an earlier attempt of this request can have written turn n (the journal).
         written = await self.store.get_turn(ref, turn) if attempts > 1 else None
         if written is not None and written.request_id == op.correlation_id:  # the journal: reuse it
@@ -152,7 +178,7 @@ class TurnRunner:
             )
             self.cache.forget(ref)
         else:
-            outcome = await self._attempt(ref, turn, op, attempts)
+            outcome = await self._attempt(ref, turn, op, attempts, stream)
         done, problem, text = outcome
         if done is None:  # transient failure: nothing recorded, the request may be retried
             assert problem is not None
@@ -172,7 +198,9 @@ class TurnRunner:
         record.remember(op.correlation_id, entry)
         return record, entry
 
-    async def _attempt(self, ref: SessionRef, turn: int, op: RunOperation, attempts: int) -> Outcome:
+    async def _attempt(
+        self, ref: SessionRef, turn: int, op: RunOperation, attempts: int, stream: TurnStream | None
+    ) -> Outcome:
         started = utc_now()
         user = Message(role=op.role, contents=[op.message])
         if attempts > self.reg.max_attempts:
@@ -191,7 +219,7 @@ class TurnRunner:
         if _faults.ARMED:
             _faults.crash_point("turn.before_model")
         try:
-            result = await call_agent(self.reg, user, history, ref.session, options, context)
+            result = await call_agent(self.reg, user, history, ref.session, options, context, stream)
         except Exception as exc:  # noqa: BLE001 - every failure of the agent is classified into a problem
             problem = classify(exc)
             logger.warning(

@@ -52,6 +52,7 @@ class RunOperation:
     if_match: str | None = None
     nonce: str = ""
     fingerprint: str = ""
+    stream: bool = False  # write the turn's events to its stream log (not part of the fingerprint)
 
     def __post_init__(self) -> None:
         """Fill in the content ``fingerprint`` and a random ``nonce`` when they are not given."""
@@ -72,6 +73,7 @@ class RunOperation:
             "if_match": self.if_match,
             "nonce": self.nonce,
             "fingerprint": self.fingerprint,
+            "stream": self.stream,
         }
 
     @staticmethod
@@ -93,6 +95,7 @@ class RunOperation:
             if_match=value.get("if_match"),
             nonce=str(value.get("nonce") or ""),
             fingerprint=str(value.get("fingerprint") or ""),
+            stream=value.get("stream") is True,
         )
 
 

@@ -33,6 +33,7 @@ from durableagent.entity.record import record_of
 from durableagent.entity.view import conversation
 from durableagent.entity_client import EntityClient, State
 from durableagent.http.edge import RouteContext, json_response, serve
+from durableagent.http.stream_reply import Reply
 
 TEMPLATE = "agents/{agentName}/{sessionId}"
 _NOT_FOUND = "No conversation with this session id exists for this agent."
@@ -54,11 +55,11 @@ def next_link(url: str, limit: int | None, next_before: int) -> str:
     return f'<{quote(urlsplit(url).path)}?limit={size}&before={next_before}>; rel="next"'
 
 
-def conversation_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpResponse]]:
+def conversation_function(ctx: RouteContext) -> Callable[..., Awaitable[Reply]]:
     """The ``agent_session`` HTTP function (GET reads, DELETE resets) of the app described by ``ctx``."""
 
-    async def agent_session(req: func.HttpRequest, client: str, context: func.Context) -> func.HttpResponse:
-        async def dispatch(v: ValidatedRequest) -> func.HttpResponse:
+    async def agent_session(req: func.HttpRequest, client: str, context: func.Context) -> Reply:
+        async def dispatch(v: ValidatedRequest) -> Reply:
             entities = ctx.entities(client, context.invocation_id)
             if v.operation_id == "resetConversation":
                 return await _reset(ctx, entities, v)
@@ -69,9 +70,7 @@ def conversation_function(ctx: RouteContext) -> Callable[..., Awaitable[func.Htt
     return agent_session
 
 
-async def _read(
-    ctx: RouteContext, entities: EntityClient, v: ValidatedRequest, url: str
-) -> func.HttpResponse:
+async def _read(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest, url: str) -> Reply:
     registration = ctx.agent(v)
     session = str(v.path["sessionId"])
     state = await entities.read(registration.name, session)
@@ -105,7 +104,7 @@ async def _read(
     return json_response(body, headers=headers)
 
 
-async def _reset(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) -> func.HttpResponse:
+async def _reset(ctx: RouteContext, entities: EntityClient, v: ValidatedRequest) -> Reply:
     agent = ctx.agent(v).name
     session = str(v.path["sessionId"])
     with entities.watch(agent, session) as watch:

@@ -19,6 +19,7 @@ import azure.functions as func
 from durableagent.contract.problems import NotFound
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.http.edge import bytes_response, route_prefix_of, serve, text_response
+from durableagent.http.stream_reply import Reply
 
 PAGE_TEMPLATE = "docs"
 ASSET_TEMPLATE = "docs/assets/{assetName}"
@@ -78,19 +79,19 @@ def _asset(name: str) -> bytes:
     return resources.files("swagger_ui").joinpath("static", name).read_bytes()
 
 
-async def docs_page(req: func.HttpRequest) -> func.HttpResponse:
+async def docs_page(req: func.HttpRequest) -> Reply:
     """``GET /docs``: the Swagger UI page."""
 
-    async def page(v: ValidatedRequest) -> func.HttpResponse:
+    async def page(v: ValidatedRequest) -> Reply:
         return text_response(page_html(route_prefix_of(req.url, PAGE_TEMPLATE)), mimetype="text/html")
 
     return await serve(req, PAGE_TEMPLATE, page)
 
 
-async def docs_asset(req: func.HttpRequest) -> func.HttpResponse:
+async def docs_asset(req: func.HttpRequest) -> Reply:
     """``GET /docs/assets/{assetName}``: Swagger UI's files."""
 
-    async def asset(v: ValidatedRequest) -> func.HttpResponse:
+    async def asset(v: ValidatedRequest) -> Reply:
         name = str(v.path["assetName"])
         if name not in ASSETS:
             raise NotFound("No such documentation asset.")

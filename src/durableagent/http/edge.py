@@ -13,6 +13,7 @@ handlers get instead of the app itself.
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -42,16 +43,18 @@ from durableagent.conversation.base import ConversationStore, StoreUnavailableEr
 from durableagent.conversation.factory import StoreHolder
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity_client import EntityClient
+from durableagent.http.stream_reply import Reply, StreamReply
 from durableagent.logs import THROTTLE, log_failure
 from durableagent.options import AppOptions
 
 logger = logging.getLogger("durableagent.http")
 
-Handler = Callable[[ValidatedRequest], Awaitable[func.HttpResponse]]
+Handler = Callable[[ValidatedRequest], Awaitable[Reply]]
 _DEFAULT_HOST = "http://localhost"
 _NO_QUERY: ImmutableMultiDict[str, str] = ImmutableMultiDict()
 _NO_COOKIES: ImmutableMultiDict[str, str] = ImmutableMultiDict()
 DEFAULT_LIMITS = Limits()
+LOCAL_HOST_ENV = "DURABLEAGENT_LOCAL_HOST"  # set by durableagent's local host (local/bootstrap.py)
 
 
 @dataclass
@@ -84,6 +87,14 @@ class RouteContext:
     def store(self) -> ConversationStore:
         """The app's conversation store (the one its entities use)."""
         return self.stores.current or self.stores.store()
+
+    def streams_live(self) -> bool:
+        """Whether the host sends a streamed body as it is produced (else it is buffered whole).
+
+        durableagent's local host does (it sets ``DURABLEAGENT_LOCAL_HOST``), and so does an app in
+        the HTTP streams extension's mode (``options.http_streaming``); the plain Python worker does not.
+        """
+        return os.environ.get(LOCAL_HOST_ENV) == "1" or bool(getattr(self.options, "http_streaming", False))
 
 
 class AzureOpenAPIRequest:
@@ -144,7 +155,7 @@ async def serve(
     *,
     methods: frozenset[str] = frozenset({"GET"}),
     max_body_bytes: int | None = None,
-) -> func.HttpResponse:
+) -> Reply:
     """Validate ``req`` (routed by ``template``) and run ``handler``; any failure becomes a problem.
 
     ``methods`` are the ones the spec defines for this function's path: others get 405 at once
@@ -185,7 +196,8 @@ async def serve(
         )
     if logger.isEnabledFor(logging.DEBUG):  # per-request lines are debug output (Azure logs invocations)
         elapsed = (time.perf_counter() - started) * 1000
-        logger.debug("%s %s -> %d in %.1f ms", req.method, operation, response.status_code, elapsed)
+        status = response.status if isinstance(response, StreamReply) else response.status_code
+        logger.debug("%s %s -> %d in %.1f ms", req.method, operation, status, elapsed)
     return response
 
 

@@ -6,6 +6,11 @@ that reach session entities take the ``durableClient`` binding as its raw JSON (
 the binding the SDK's ``durable_client_input`` declares, without its per-request client object):
 ``RouteContext.entities`` picks the client the request needs. A route's template is its
 URL under the host's route prefix; handlers derive the prefix from it (``edge.route_prefix_of``).
+
+Handlers return a :data:`~durableagent.http.stream_reply.Reply` (a whole ``func.HttpResponse`` or
+a ``StreamReply``). Registration picks the app's HTTP model once: classic functions
+(``stream_reply.classic_function``: a stream is sent whole) or, with ``http_streaming``, the
+FastAPI-typed functions of the Azure HTTP streams extension (``http/fastapi_mode.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from typing import Any
 
 import azure.functions as func
 
-from durableagent.http import conversation, docs, meta, run, turn_status
-from durableagent.http.edge import RouteContext
+from durableagent.http import agui, conversation, docs, meta, run, stream, turn_status
+from durableagent.http.edge import DEFAULT_LIMITS, RouteContext
+from durableagent.http.stream_reply import Reply, classic_function
 
-HttpFunction = Callable[..., Awaitable[func.HttpResponse]]
+HttpFunction = Callable[..., Awaitable[Reply]]
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ ROUTES = (
     Route("agent_run", run.TEMPLATE, run.run_function, durable_client=True),
     Route("agent_session", conversation.TEMPLATE, conversation.conversation_function, durable_client=True),
     Route("agent_turn", run.TURN_TEMPLATE, turn_status.turn_function, durable_client=True),
+    Route("agent_turn_stream", stream.TEMPLATE, stream.stream_function, durable_client=True),
+    Route("agent_ag_ui", agui.TEMPLATE, agui.agui_function, durable_client=True),
     Route("health", meta.HEALTH_TEMPLATE, meta.health_function),
     Route("openapi_json", meta.JSON_TEMPLATE, _static(meta.openapi_json), app_auth=False),
     Route("openapi_yaml", meta.YAML_TEMPLATE, _static(meta.openapi_yaml), app_auth=False),
@@ -49,12 +57,32 @@ ROUTES = (
 )
 
 
-def register_routes(app: Any, ctx: RouteContext, *, http_auth_level: func.AuthLevel, health: bool) -> None:
-    """Add the contract's HTTP functions to ``app`` (a ``df.DFApp``; its decorators are untyped)."""
+def register_routes(
+    app: Any,
+    ctx: RouteContext,
+    *,
+    http_auth_level: func.AuthLevel,
+    health: bool,
+    http_streaming: bool = False,
+) -> None:
+    """Add the contract's HTTP functions to ``app`` (a ``df.DFApp``; its decorators are untyped).
+
+    ``http_streaming``: register them in the FastAPI model (the caller has loaded the extension).
+    """
     for route in ROUTES:
         if route.name == "health" and not health:
             continue
-        function = route.make(ctx)
+        function: Callable[..., Awaitable[Any]]
+        if http_streaming:
+            from durableagent.http.fastapi_mode import fastapi_function  # FastAPI only in this mode
+
+            function = fastapi_function(
+                route.make(ctx),
+                durable_client=route.durable_client,
+                max_body_bytes=max(ctx.options.max_body_bytes, DEFAULT_LIMITS.max_body_bytes),
+            )
+        else:
+            function = classic_function(route.make(ctx), ctx.streams_live)
         if route.durable_client:
             function = app.generic_input_binding(arg_name="client", type="durableClient")(function)
         auth = http_auth_level if route.app_auth else func.AuthLevel.ANONYMOUS

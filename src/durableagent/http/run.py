@@ -24,9 +24,9 @@ app's wait cap. The reply is text when the request was text and ``Accept`` does 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,62 +56,15 @@ from durableagent.http.edge import (
     serve,
     text_response,
 )
+from durableagent.http.stream import require_run_media, start_streamed_turn, wants_event_stream
+from durableagent.http.stream_reply import Reply
+from durableagent.http.waiting import wait_preference
 from durableagent.session_id import new_session_key
 
 TEMPLATE = "agents/{agentName}/run"
 TURN_TEMPLATE = "agents/{agentName}/{sessionId}/turns/{correlationId}"
 SESSION_FIELDS = ("sessionId", "sessionKey", "session_id", "thread_id")
-_TRUE, _FALSE = frozenset({"true", "1", "yes", "y", "on"}), frozenset({"false", "0", "no", "n", "off"})
 Answer = tuple[LedgerEntry, SessionRecord]
-
-
-@dataclass(frozen=True)
-class WaitPreference:
-    """How long to wait for the reply, and the ``Prefer`` token honoured (for ``Preference-Applied``)."""
-
-    seconds: float
-    applied: str | None
-
-
-def parse_bool(value: Any) -> bool | None:
-    """``True``/``False`` for the usual spellings, ``None`` for anything else (so the next source decides)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in _TRUE or lowered in _FALSE:
-            return lowered in _TRUE
-    return None
-
-
-def parse_prefer(header: str | None) -> tuple[bool, float | None]:
-    """``(respond_async, wait_seconds)`` from a ``Prefer`` header; unknown preferences are ignored."""
-    respond_async, wait = False, None
-    for part in (header or "").split(","):
-        token = part.split(";", 1)[0].strip().lower()
-        if token == "respond-async":  # noqa: S105 - a Prefer token, not a secret
-            respond_async = True
-        elif token.startswith("wait="):
-            try:
-                wait = max(0.0, float(token[5:].strip().strip('"')))
-            except ValueError:
-                continue
-    return respond_async, wait
-
-
-def wait_preference(
-    headers: Mapping[str, Any], query: Mapping[str, Any], body_wait: Any, cap: float
-) -> WaitPreference:
-    """How long to wait for the reply before answering 202 (see the module docstring for precedence)."""
-    for explicit in (headers.get("x-ms-wait-for-response"), query.get("wait_for_response"), body_wait):
-        decided = parse_bool(explicit)
-        if decided is not None:
-            return WaitPreference(cap if decided else 0.0, None)
-    respond_async, wait = parse_prefer(headers.get("prefer"))
-    if wait is not None:
-        applied = f"wait={wait:g}" if not respond_async else f"respond-async, wait={wait:g}"
-        return WaitPreference(min(wait, cap), applied)
-    return WaitPreference(0.0, "respond-async") if respond_async else WaitPreference(cap, None)
 
 
 def resolve_session(request: RunRequest | None, query: Mapping[str, Any]) -> str | None:
@@ -148,7 +101,7 @@ def accepted(
     text_out: bool,
     applied: str | None,
     status: str,
-) -> func.HttpResponse:
+) -> Reply:
     """202: the turn is queued (``accepted``) or ``running``; ``Location`` will have its result."""
     location = turn_location(url, agent, session, op.correlation_id, template)
     headers = {
@@ -191,7 +144,7 @@ async def stored_reply(ctx: RouteContext, entry: LedgerEntry, record: SessionRec
 
 async def answer_response(
     ctx: RouteContext, found: Answer, correlation_id: str, text_out: bool, instance: str
-) -> func.HttpResponse:
+) -> Reply:
     """The final answer of a request from its ledger entry: 200 with the reply, or its problem."""
     entry, record = found
     session = record.session
@@ -222,11 +175,11 @@ def _answer(state: State, op: RunOperation) -> Answer | None:
     return (entry, record) if verdict == "final" else None
 
 
-def run_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpResponse]]:
+def run_function(ctx: RouteContext) -> Callable[..., Awaitable[Reply]]:
     """The ``agent_run`` HTTP function of the app described by ``ctx``."""
 
-    async def agent_run(req: func.HttpRequest, client: str, context: func.Context) -> func.HttpResponse:
-        async def run(v: ValidatedRequest) -> func.HttpResponse:
+    async def agent_run(req: func.HttpRequest, client: str, context: func.Context) -> Reply:
+        async def run(v: ValidatedRequest) -> Reply:
             return await _run(ctx, req, client, context, v)
 
         return await serve(
@@ -243,8 +196,9 @@ def run_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpResponse
 
 async def _run(
     ctx: RouteContext, req: func.HttpRequest, binding: str, context: func.Context, v: ValidatedRequest
-) -> func.HttpResponse:
+) -> Reply:
     registration = ctx.agent(v)
+    require_run_media(req.headers.get("accept"))
     agent = registration.name
     text_in = v.media_type == "text/plain"
     request = v.model if isinstance(v.model, RunRequest) else None
@@ -271,10 +225,14 @@ async def _run(
         enable_tool_calls=request.enable_tool_calls if request is not None else True,
         response_schema=schema,
         if_match=v.headers.get("if-match"),
+        stream=wants_event_stream(req.headers.get("accept")),
     )
+    entities = ctx.entities(binding, context.invocation_id)
+    if op.stream:
+        answer_of = functools.partial(_answer, op=op)
+        return await start_streamed_turn(ctx, req, entities, agent, session, op, answer_of, TEMPLATE)
     text_out = text_in and "json" not in (req.headers.get("accept") or "").lower()
     instance = urlsplit(req.url).path
-    entities = ctx.entities(binding, context.invocation_id)
     with entities.watch(agent, session) as watch:
         if "idempotency-key" in v.headers or op.if_match is not None:
             state = await entities.read(agent, session)

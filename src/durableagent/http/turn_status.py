@@ -18,13 +18,14 @@ from durableagent.entity.record import record_of
 from durableagent.entity.turn_io import RunOperation
 from durableagent.http.edge import RouteContext, serve
 from durableagent.http.run import TURN_TEMPLATE, accepted, answer_response
+from durableagent.http.stream_reply import Reply
 
 
-def turn_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpResponse]]:
+def turn_function(ctx: RouteContext) -> Callable[..., Awaitable[Reply]]:
     """The ``agent_turn`` HTTP function of the app described by ``ctx``."""
 
-    async def agent_turn(req: func.HttpRequest, client: str, context: func.Context) -> func.HttpResponse:
-        async def turn(v: ValidatedRequest) -> func.HttpResponse:
+    async def agent_turn(req: func.HttpRequest, client: str, context: func.Context) -> Reply:
+        async def turn(v: ValidatedRequest) -> Reply:
             return await _turn(ctx, req, client, context, v)
 
         return await serve(req, TURN_TEMPLATE, turn, context)
@@ -34,7 +35,7 @@ def turn_function(ctx: RouteContext) -> Callable[..., Awaitable[func.HttpRespons
 
 async def _turn(
     ctx: RouteContext, req: func.HttpRequest, binding: str, context: func.Context, v: ValidatedRequest
-) -> func.HttpResponse:
+) -> Reply:
     agent = ctx.agent(v).name
     session = str(v.path["sessionId"])
     correlation_id = str(v.path["correlationId"])

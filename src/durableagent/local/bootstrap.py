@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from durableagent.local import entity_tables
+from durableagent.local import entity_tables, http_v2
 from durableagent.local.app_loading import load_app_index
 from durableagent.local.durable_api import DurableApi, install_entity_routes
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
 from durableagent.local.http_protocol import HostNames
-from durableagent.local.indexing import DURABLE_CLIENT
+from durableagent.local.indexing import DURABLE_CLIENT, FunctionError
 from durableagent.local.invoke import Invoker, plan_function
 from durableagent.local.keys import build_keyring
 from durableagent.local.router import Router
@@ -95,7 +95,15 @@ def build_context(
         rpc_base_url=rpc_base_url,
     )
     routes: Router[HttpRoute] = Router(settings.route_prefix)
-    for fn in index.http:
+    v2 = http_v2.detect(os.environ)  # after the import: the app's web extension, if any
+    if v2 is not None:
+        ctx.banner_lines.append(lambda: [http_v2.banner_line(v2), ""])
+    for fn in list(index.http):
+        error = None if v2 is None else v2.load_error(fn, plans[fn.name])
+        if error is not None:  # the worker's FunctionLoadError: listed, not served
+            index.errors.append(FunctionError(fn.name, error))
+            index.http.remove(fn)
+            continue
         clients = tuple(
             (
                 b.name,
@@ -105,7 +113,7 @@ def build_context(
             if str(b.type) == DURABLE_CLIENT
         )
         trigger = fn.function.get_trigger().name
-        routes.add(fn.route, fn.methods, HttpRoute(fn, plans[fn.name], trigger, clients))
+        routes.add(fn.route, fn.methods, HttpRoute(fn, plans[fn.name], trigger, clients, v2))
     front = FrontDoor(
         routes=routes,
         durable_api=durable_api,

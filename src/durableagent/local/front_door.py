@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 from azure.functions import meta
 
-from durableagent.local import bench_trace, http_io, problems
+from durableagent.local import bench_trace, http_io, http_v2, problems
 from durableagent.local.durable_api import DurableApi, DurableRequest
 from durableagent.local.http_protocol import HostNames
+from durableagent.local.http_stream import StreamedBody, send_streamed
+from durableagent.local.http_v2 import HttpV2
 from durableagent.local.indexing import HttpFunction
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
 from durableagent.local.keys import KeyRing, presented_key
@@ -42,6 +44,7 @@ class HttpRoute:
     plan: FunctionPlan
     trigger_binding: str
     clients: tuple[tuple[str, str], ...]  # (binding name, durableClient binding JSON)
+    v2: HttpV2 | None = None  # the app's HTTP streams extension (FastAPI types), if it imports one
 
 
 class FrontDoor:
@@ -155,20 +158,27 @@ class FrontDoor:
             return
         except http_io.ClientGone:
             return
+        clients = {name: meta.Datum(binding, "string") for name, binding in route.clients}
+        if route.v2 is not None:
+            await self._function_v2(route, route.v2, (scope, receive, send), body, found.params, clients)
+            return
         url = _url(scope, headers, path)
         inputs = {
             route.trigger_binding: http_io.http_datum(method, url, headers, query, found.params, body),
-            **{name: meta.Datum(binding, "string") for name, binding in route.clients},
+            **clients,
         }
         invocation_id = new_invocation_id()
         try:
-            result = await self.invoker.invoke(
+            result = await self.invoker.invoke_response(
                 route.plan,
                 inputs,
                 invocation_id=invocation_id,
                 trace_parent=headers.get("traceparent"),
                 trace_state=headers.get("tracestate", ""),
             )
+            if isinstance(result, StreamedBody):
+                await send_streamed(send, receive, result)
+                return
             status, out_headers, out_body = http_io.response_parts(result)
         except Exception as exc:  # noqa: BLE001 - user code failed: a 500 problem with the invocation id
             log_failure(log, exc, "function %s failed (invocation %s)", route.function.name, invocation_id)
@@ -177,6 +187,42 @@ class FrontDoor:
         await http_io.send_response(send, status, out_headers, out_body)
         if bench_trace.ENABLED:
             bench_trace.reply(out_headers)
+
+    async def _function_v2(
+        self,
+        route: HttpRoute,
+        v2: HttpV2,
+        connection: tuple[http_io.Scope, http_io.Receive, http_io.Send],
+        body: bytes,
+        params: dict[str, str],
+        inputs: dict[str, meta.Datum],
+    ) -> None:
+        """An HTTP function of the FastAPI model: its response runs on the connection (``local/http_v2``)."""
+        invocation_id = new_invocation_id()
+        headers = http_io.request_headers(connection[0])
+        sent = False
+        send = connection[2]
+
+        async def tracked(message: http_io.Message) -> None:
+            nonlocal sent
+            sent = True
+            await send(message)
+
+        try:
+            await http_v2.serve(
+                v2,
+                self.invoker,
+                route.plan,
+                (route.trigger_binding, inputs, invocation_id),
+                (connection[0], connection[1], tracked),
+                body,
+                params,
+                (headers.get("traceparent"), headers.get("tracestate", "")),
+            )
+        except Exception as exc:  # noqa: BLE001 - user code failed: a 500 problem, or a cut stream
+            log_failure(log, exc, "function %s failed (invocation %s)", route.function.name, invocation_id)
+            if not sent:
+                await http_io.send_problem(send, problems.invocation_failed(invocation_id))
 
     async def _durable(
         self,

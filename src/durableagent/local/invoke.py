@@ -14,8 +14,6 @@ import asyncio
 import functools
 import inspect
 import os
-import secrets
-import threading
 import typing
 import uuid
 from collections.abc import Mapping
@@ -26,100 +24,13 @@ from typing import Any
 import azure.functions as func
 from azure.functions import meta
 
-from durableagent.compat import functions_context_bases
 from durableagent.local.binding_hooks import BindingHook
+from durableagent.local.http_stream import StreamedBody, streamed_body
 from durableagent.local.indexing import is_input
+from durableagent.local.invocation_context import InvocationContext, TraceContext
 
 _REGISTRY: Any = meta.get_binding_registry()  # type: ignore[no-untyped-call]
 _GENERIC_TYPES = (str, bytes)
-
-
-_TraceBase, _RetryBase = functions_context_bases()
-
-
-class TraceContext(_TraceBase):  # type: ignore[misc, valid-type]
-    """The W3C trace context of one invocation (``context.trace_context``)."""
-
-    def __init__(self, trace_parent: str | None, trace_state: str, attributes: dict[str, str]) -> None:
-        """Hold the ``traceparent``/``tracestate`` values the request carried (None: made on first read)."""
-        self._parent, self._state, self._attributes = trace_parent, trace_state, attributes
-
-    @property
-    def trace_state(self) -> str:
-        """The ``tracestate`` header."""
-        return self._state
-
-    @property
-    def trace_parent(self) -> str:
-        """The ``traceparent`` header (a new W3C trace id when the request carried none)."""
-        if self._parent is None:
-            self._parent = _trace_parent()
-        return self._parent
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        """Extra attributes (none)."""
-        return self._attributes
-
-
-class _RetryContext(_RetryBase):  # type: ignore[misc, valid-type]
-    @property
-    def retry_count(self) -> int:
-        return 0
-
-    @property
-    def max_retry_count(self) -> int:
-        return 0
-
-    @property
-    def exception(self) -> Any:
-        return None
-
-
-class InvocationContext(func.Context):
-    """The ``context: func.Context`` a function receives (the Python worker's ``Context``).
-
-    User code and the Durable SDK read it (``df_client_middleware`` sends ``invocation_id`` as
-    ``X-Azure-Functions-InvocationId``; logging helpers use ``thread_local_storage``).
-    """
-
-    def __init__(self, invocation_id: str, function_name: str, function_directory: str, trace: TraceContext):
-        """One invocation's context."""
-        self._invocation_id = invocation_id
-        self._function_name = function_name
-        self._function_directory = function_directory
-        self._trace = trace
-        self._tls = threading.local()
-
-    @property
-    def invocation_id(self) -> str:
-        """The invocation's id."""
-        return self._invocation_id
-
-    @property
-    def thread_local_storage(self) -> Any:
-        """Per-invocation thread-local storage."""
-        return self._tls
-
-    @property
-    def function_name(self) -> str:
-        """The function's name."""
-        return self._function_name
-
-    @property
-    def function_directory(self) -> str:
-        """The app's directory."""
-        return self._function_directory
-
-    @property
-    def trace_context(self) -> TraceContext:
-        """The trace context."""
-        return self._trace
-
-    @property
-    def retry_context(self) -> _RetryContext:
-        """The retry context (the local host never retries an HTTP invocation)."""
-        return _RetryContext()
 
 
 class _Out(func.Out[Any]):
@@ -205,10 +116,6 @@ def new_invocation_id() -> str:
     return str(uuid.uuid4())
 
 
-def _trace_parent() -> str:
-    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"
-
-
 class Invoker:
     """Runs function plans: async ones on the running loop, sync ones in a worker thread pool."""
 
@@ -227,24 +134,75 @@ class Invoker:
         self,
         plan: FunctionPlan,
         inputs: Mapping[str, meta.Datum],
+        **options: Any,
+    ) -> meta.Datum | None:
+        """:meth:`invoke_response` for functions whose result is never streamed (triggers, entities).
+
+        Raises:
+            TypeError: the function returned a streamed response.
+        """
+        result = await self.invoke_response(plan, inputs, **options)
+        if isinstance(result, StreamedBody):
+            raise TypeError(f"function {plan.name} returned a streamed response where none is possible")
+        return result
+
+    async def invoke_response(
+        self,
+        plan: FunctionPlan,
+        inputs: Mapping[str, meta.Datum],
         *,
         invocation_id: str | None = None,
         trace_parent: str | None = None,
         trace_state: str = "",
         trigger_metadata: Mapping[str, meta.Datum] | None = None,
-    ) -> meta.Datum | None:
+    ) -> meta.Datum | StreamedBody | None:
         """Call the function; returns the encoded result datum (None when there is none).
+
+        A response that streams (``local.http_stream``) is returned as a :class:`StreamedBody`.
 
         Exceptions from the function (or from decoding/encoding) propagate: an invocation failure.
         """
+        result, outs = await self.call(
+            plan, inputs, invocation_id, trace_parent, trace_state, trigger_metadata or {}
+        )
+        streamed = streamed_body(result)
+        if streamed is not None:
+            return streamed
+        if plan.return_converter is not None:
+            return typing.cast(
+                meta.Datum, plan.return_converter.encode(result, expected_type=plan.return_type)
+            )
+        for param, btype in plan.outs:
+            conv = _REGISTRY.get(btype)
+            if btype == "http" and conv is not None and outs[param] is not None:
+                return typing.cast(meta.Datum, conv.encode(outs[param], expected_type=None))
+        return None
+
+    async def call(
+        self,
+        plan: FunctionPlan,
+        inputs: Mapping[str, meta.Datum],
+        invocation_id: str | None,
+        trace_parent: str | None = None,
+        trace_state: str = "",
+        metadata: Mapping[str, meta.Datum] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """Call the function: its raw result and the values its ``func.Out`` parameters were set to.
+
+        ``overrides`` are arguments by parameter name passed as they are, not decoded from
+        ``inputs`` (the HTTP streams model's request: ``local/http_v2.py``).
+        """
         inv_id = invocation_id or new_invocation_id()
-        metadata = trigger_metadata or {}
+        metadata = metadata or {}
         bound = None if self.bindings is None else await self.bindings.prepare(plan, inputs, metadata)
         if bound is not None:
             inputs = bound.inputs
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = dict(overrides or {})
         for item in plan.inputs:
             datum = inputs.get(item.binding)
+            if item.param in kwargs:
+                continue
             if item.converter is None:
                 kwargs[item.param] = None if datum is None else datum.value
             else:
@@ -267,17 +225,10 @@ class Invoker:
             result = await loop.run_in_executor(
                 self.executor, functools.partial(_call_sync, plan.fn, kwargs, ctx)
             )
+        values = {param: out.get() for param, out in outs.items()}
         if bound is not None:
-            await bound.write_outputs({param: out.get() for param, out in outs.items()}, result)
-        if plan.return_converter is not None:
-            return typing.cast(
-                meta.Datum, plan.return_converter.encode(result, expected_type=plan.return_type)
-            )
-        for param, btype in plan.outs:
-            conv = _REGISTRY.get(btype)
-            if btype == "http" and conv is not None and outs[param].get() is not None:
-                return typing.cast(meta.Datum, conv.encode(outs[param].get(), expected_type=None))
-        return None
+            await bound.write_outputs(values, result)
+        return result, values
 
     def shutdown(self) -> None:
         """Stop the thread pool without waiting; sync calls not yet started are cancelled."""

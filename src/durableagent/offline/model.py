@@ -11,7 +11,8 @@ language. It follows simple, documented rules so that every reply can be predict
   back it reports them.
 * With ``response_format`` (a JSON Schema dict or a pydantic model) it returns JSON built from the
   schema (``required`` properties, enums, consts, types).
-* Streaming yields the reply word by word.
+* Streaming yields the reply word by word, ``chunk_delay`` seconds apart (default 0; the
+  ``DURABLEAGENT_OFFLINE_CHUNK_DELAY_MS`` setting), so streams can be watched arrive in pieces.
 
 Fault injection (only when ``faults=True`` or ``DURABLEAGENT_OFFLINE_FAULTS=1``): directives in the
 last user message, e.g. ``#fail:transient`` (a 503 from the "service"), ``#fail:timeout``,
@@ -49,6 +50,7 @@ from durableagent.offline.rules import plan_tool_call, sample_from_schema, schem
 
 FAULTS_ENV = "DURABLEAGENT_OFFLINE_FAULTS"
 LATENCY_ENV = "DURABLEAGENT_OFFLINE_LATENCY_MS"
+CHUNK_DELAY_ENV = "DURABLEAGENT_OFFLINE_CHUNK_DELAY_MS"
 _DIRECTIVE = re.compile(r"#(fail|sleep|crash|bad-json|tool)(?::([A-Za-z0-9_.-]+))?")
 
 
@@ -65,11 +67,21 @@ class OfflineServiceError(ChatClientException):
 class _RawOfflineChatClient(BaseChatClient):
     OTEL_PROVIDER_NAME = "durableagent.offline"
 
-    def __init__(self, *, latency: float | None = None, faults: bool | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float | None = None,
+        faults: bool | None = None,
+        chunk_delay: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if latency is None:
             latency = float(os.environ.get(LATENCY_ENV, "0") or 0) / 1000.0
+        if chunk_delay is None:
+            chunk_delay = float(os.environ.get(CHUNK_DELAY_ENV, "0") or 0) / 1000.0
         self.latency = latency
+        self.chunk_delay = chunk_delay
         self.faults = faults if faults is not None else os.environ.get(FAULTS_ENV) == "1"
 
     def _inner_get_response(
@@ -86,6 +98,8 @@ class _RawOfflineChatClient(BaseChatClient):
                 words = message.text.split(" ")
                 for i, word in enumerate(words):
                     chunk = word if i == len(words) - 1 else word + " "
+                    if i and self.chunk_delay > 0:
+                        await asyncio.sleep(self.chunk_delay)
                     yield ChatResponseUpdate(role="assistant", contents=[Content.from_text(chunk)])
             else:
                 yield ChatResponseUpdate(role="assistant", contents=list(message.contents))

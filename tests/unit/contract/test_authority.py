@@ -57,7 +57,7 @@ def test_error_list_is_bounded() -> None:
 
 def test_inline_refs_replaces_every_local_ref() -> None:
     assert "'$ref'" not in repr(RUN_REQUEST)
-    assert RUN_REQUEST["properties"]["sessionId"]["not"] == {"const": "run"}
+    assert RUN_REQUEST["properties"]["sessionId"]["not"] == {"enum": ["run", "ag-ui"]}
     with pytest.raises(ValueError, match="recursive"):
         inline_refs({"$ref": "#/a"}, {"a": {"items": {"$ref": "#/a"}}})
 

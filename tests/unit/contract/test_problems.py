@@ -31,6 +31,8 @@ EXPECTED = {
     "SessionNotFound": (404, "session-not-found"),
     "TurnNotFound": (404, "turn-not-found"),
     "MethodNotAllowed": (405, "method-not-allowed"),
+    "InvalidLastEventId": (400, "invalid-last-event-id"),
+    "NotAcceptable": (406, "not-acceptable"),
     "MalformedRequest": (400, "malformed-request"),
     "RequestTimeout": (408, "request-timeout"),
     "PreconditionFailed": (412, "precondition-failed"),

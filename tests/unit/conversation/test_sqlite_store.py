@@ -42,7 +42,14 @@ async def test_shares_the_hosts_file(tmp_path: Path, host: sqlite3.Connection) -
     finally:
         await store.aclose()
     tables = {row[0] for row in host.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"entities", "conv_schema_version", "conv_turns", "conv_requests"}
+    assert tables == {
+        "entities",
+        "conv_schema_version",
+        "conv_turns",
+        "conv_requests",
+        "conv_stream",
+        "conv_stream_end",
+    }
     assert host.execute("SELECT state FROM entities").fetchone() == ('{"turns": 1}',)
     assert host.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert host.execute("SELECT max(version) FROM conv_schema_version").fetchone() == (SCHEMA_VERSION,)
