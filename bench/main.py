@@ -92,7 +92,7 @@ def run_durableagent(params: dict[str, int], work: Path) -> dict[str, Any]:
         r["throughput"] = suite.throughput(port, DURABLEAGENT, roots, params)
         _, early_s, late_s = suite.growth(port, DURABLEAGENT, params)
         load.long_session(port, "grow", params["reads_at"], start=params["growth"])
-        whole, whole_size = load.reads(port, f"/api/agents/{load.AGENT}/grow", 10)
+        whole, whole_size = load.reads(port, f"/api/agents/{load.AGENT}/grow?limit=1000", 10)
         page, page_size = load.reads(port, f"/api/agents/{load.AGENT}/grow?limit=20", 100)
         created = suite.stored(port, DURABLEAGENT, roots, params)
         r["memory"] = {

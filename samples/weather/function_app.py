@@ -12,32 +12,40 @@ deterministic stand-in that needs no network and does not understand language.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Annotated, Any
 
 from agent_framework import Agent
+from pydantic import Field
 
 from durableagent import AgentFunctionApp
 
+# Every tool argument is bounded (the framework validates a call's arguments against these pydantic
+# limits before the tool runs and hands a refusal back to the model), so no message can make a tool
+# do work out of proportion to the request.
+Location = Annotated[str, Field(min_length=1, max_length=100, description="A city or place name.")]
+Days = Annotated[int, Field(ge=1, le=14, description="How many days, 1 to 14.")]
+Operand = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
 
-def get_weather(location: str) -> dict[str, Any]:
+
+def get_weather(location: Location) -> dict[str, Any]:
     """Get the current weather for a location."""
     return {"location": location, "temperature": 72, "conditions": "Sunny"}
 
 
-def get_forecast(location: str, days: int = 3) -> dict[str, Any]:
-    """Get a short forecast for a location."""
+def get_forecast(location: Location, days: Days = 3) -> dict[str, Any]:
+    """Get a short forecast (1 to 14 days) for a location."""
     return {
         "location": location,
         "days": [{"day": i + 1, "high": 70 + i, "conditions": "Clear"} for i in range(days)],
     }
 
 
-def add(a: float, b: float) -> float:
+def add(a: Operand, b: Operand) -> float:
     """Add two numbers."""
     return a + b
 
 
-def multiply(a: float, b: float) -> float:
+def multiply(a: Operand, b: Operand) -> float:
     """Multiply two numbers."""
     return a * b
 

@@ -32,6 +32,7 @@ from typing import Any, Protocol, TypeVar
 
 from durableagent.contract.problems import StoreUnavailable
 from durableagent.entity_polling import PollPlan
+from durableagent.logs import THROTTLE
 
 logger = logging.getLogger("durableagent.http")
 
@@ -64,8 +65,8 @@ class EntityClient(Protocol):
 
 def unavailable(action: str, exc: BaseException) -> StoreUnavailable:
     """The 503 for a backend call that failed; the log carries the exception type only."""
-    logger.warning("%s failed (%s)", action, type(exc).__name__)
-    return StoreUnavailable("The durable backend is not answering; retry shortly.", retry_after=2)
+    THROTTLE.log(logger, logging.WARNING, "backend:" + action, "%s failed (%s)", action, type(exc).__name__)
+    return StoreUnavailable("The durable backend is not answering; retry shortly.", retry_after=5)
 
 
 def _as_state(value: Any) -> State:

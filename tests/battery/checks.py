@@ -21,7 +21,7 @@ from .turns import PlannedTurn, Stats, TurnPlanner
 
 
 def get_conversation(http: httpx.Client, base_url: str, session: str, **params: int) -> dict[str, Any]:
-    response = http.get(f"{base_url}/api/agents/{AGENT}/{session}", params=params)
+    response = http.get(f"{base_url}/api/agents/{AGENT}/{session}", params={"limit": 1000, **params})
     if response.status_code != 200:
         raise BatteryFailure(f"GET {session}: {response.status_code} {response.text[:300]}")
     body: dict[str, Any] = response.json()

@@ -51,7 +51,7 @@ def _fill(battery: Battery, session: str) -> None:
 def long_session(battery: Battery) -> tuple[str, dict[str, Any]]:
     session = "l" + uuid.uuid4().hex[:12]
     _fill(battery, session)
-    whole = battery.http.get(f"/agents/{AGENT}/{session}")
+    whole = battery.http.get(f"/agents/{AGENT}/{session}", params={"limit": TURNS})
     assert whole.status_code == 200
     return session, whole.json()
 
@@ -116,7 +116,16 @@ def test_page_edges(battery: Battery, long_session: tuple[str, dict[str, Any]]) 
     assert empty["next_before"] is None
     assert empty["message_count"] == TURNS
     assert get(before=TURNS + 500, limit=3)["conversation_history"] == history[-6:]
-    assert get(before=501)["conversation_history"] == history[:1000]  # before alone: everything older
+    older = get(before=501)  # before alone: the default page (100 turns) of what is older
+    assert older["conversation_history"] == history[800:1000]
+    assert older["next_before"] == 401
+    newest = battery.http.get(f"/agents/{AGENT}/{session}")  # no parameters: the newest 100 turns
+    assert newest.json()["conversation_history"] == history[-200:]
+    assert newest.json()["next_before"] == TURNS - 99
+    link = f'</api/agents/{AGENT}/{session}?limit=100&before={TURNS - 99}>; rel="next"'
+    assert newest.headers["link"] == link
+    follow = battery.http.get(newest.headers["link"][1:].split(">")[0].removeprefix("/api"))
+    assert follow.json()["conversation_history"] == history[-400:-200]
     assert get(before=2, limit=10)["conversation_history"] == history[:2]
     for bad in ({"limit": 0}, {"limit": 1001}, {"before": 0}, {"limit": -1}):
         response = battery.http.get(f"/agents/{AGENT}/{session}", params=bad)

@@ -64,3 +64,20 @@ def test_faults_only_when_enabled() -> None:
     with pytest.raises(OfflineServiceError) as info:
         run_sync(_agent(faults=True).run("#fail:transient"))
     assert info.value.status_code == 503
+
+
+def test_offline_schema_filling_is_bounded() -> None:
+    from durableagent.offline.rules import MAX_ITEMS, MAX_STRING, MAX_VALUES, sample_from_schema
+
+    huge = sample_from_schema({"type": "array", "minItems": 3_000_000, "items": {"type": "integer"}}, "n 7")
+    assert huge == [7] * MAX_ITEMS
+    assert len(sample_from_schema({"type": "string", "minLength": 10**9}, "x")) == MAX_STRING
+    nested: dict[str, object] = {"type": "string"}
+    for _ in range(6):
+        nested = {"type": "array", "minItems": 1000, "items": nested}
+    flat = str(sample_from_schema(nested, "x"))
+    assert flat.count("'x'") < MAX_VALUES  # 64^6 asked for, a few thousand made
+    assert sample_from_schema({"type": "array", "minItems": 2, "items": {"type": "boolean"}}, "") == [
+        True,
+        True,
+    ]

@@ -7,9 +7,10 @@ more than it costs the caller (OWASP API4), and keeps SSRF (`$ref` to a URL) and
 patterns out of the entity.
 
 Invariants: too large → 413 `PayloadTooLarge`; too deep, too many properties, non-local or
-recursive `$ref`, `$id`, long or catastrophically backtracking `pattern` (regex_safety), or not
-a valid draft 2020-12 schema → 400 `InvalidResponseSchema`. Errors carry JSON pointers into the
-request body.
+recursive `$ref`, more than `max_schema_expanded` subschemas once every `$ref` is expanded
+(schema_work: the work of validating against it), `$id`, long or catastrophically backtracking
+`pattern` (regex_safety), or not a valid draft 2020-12 schema → 400 `InvalidResponseSchema`.
+Errors carry JSON pointers into the request body.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .jsonbody import pointer as json_pointer
 from .metaschema import META_VALIDATOR
 from .problems import InvalidResponseSchema, PayloadTooLarge
 from .regex_safety import backtracking_risk
+from .schema_work import expanded_size
 
 __all__ = ["SCHEMA_FIELDS", "Limits", "check_response_schema"]
 
@@ -43,6 +45,7 @@ class Limits:
     max_schema_depth: int = 16
     max_schema_properties: int = 256
     max_schema_refs: int = 64
+    max_schema_expanded: int = 8192
     max_pattern_chars: int = 1024
     max_json_depth: int = 32
 
@@ -81,7 +84,17 @@ def _verdict(serialized: str, limits: Limits) -> tuple[str, str, str] | None:
     """(pointer, message, detail) of the first problem with a schema, or None when it is fine."""
     schema = json.loads(serialized)
     try:
-        _check_refs(schema, _walk(schema, limits))
+        refs = _walk(schema, limits)
+        targets = _check_refs(schema, refs)
+        if expanded_size(schema, [loc for loc, _ in refs], targets, limits.max_schema_expanded) > (
+            limits.max_schema_expanded
+        ):
+            raise _Issue(
+                [],
+                f"expands to more than {limits.max_schema_expanded} subschemas once its $refs are followed",
+                "The response schema is too costly to validate against: its $refs expand to more than "
+                f"{limits.max_schema_expanded} subschemas.",
+            )
     except _Issue as issue:
         return json_pointer(issue.where), issue.message, issue.detail
     error = best_match(META_VALIDATOR.iter_errors(schema))
@@ -154,8 +167,8 @@ def _resolve(schema: dict[str, Any], ref: str) -> list[str | int] | None:
     return path if isinstance(node, dict | bool) else None
 
 
-def _check_refs(schema: dict[str, Any], refs: list[tuple[list[str | int], str]]) -> None:
-    """Only local JSON-pointer refs that resolve, and no cycles (a ref that can reach itself)."""
+def _check_refs(schema: dict[str, Any], refs: list[tuple[list[str | int], str]]) -> list[list[str | int]]:
+    """Only local JSON-pointer refs that resolve, and no cycles; returns each ref's target path."""
     targets: list[list[str | int]] = []
     for location, ref in refs:
         if not (ref == "#" or ref.startswith("#/")):
@@ -187,3 +200,4 @@ def _check_refs(schema: dict[str, Any], refs: list[tuple[list[str | int], str]])
             elif state[nxt] == 0:
                 state[nxt] = 1
                 stack.append((nxt, iter(inside[nxt])))
+    return targets

@@ -59,10 +59,11 @@ from durableagent.entity.history import HistoryCache
 from durableagent.entity.history_window import model_context
 from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
-from durableagent.entity.structured import check_structured, parse_value
+from durableagent.entity.structured import check_structured
 from durableagent.entity.turn_control import cancel_scope, is_cancel, marked
 from durableagent.entity.turn_io import RunOperation, reply_text, run_result
 from durableagent.entity.turn_stream import StreamSettings, TurnStream
+from durableagent.logs import THROTTLE
 
 logger = logging.getLogger("durableagent.turn")
 # (the written turn, its problem, its reply text when known); (None, problem, None): transient.
@@ -125,8 +126,12 @@ class TurnRunner:
         try:
             return await self._run(record, session, op, stream)
         except StoreUnavailableError:
-            logger.warning(
-                "conversation store unavailable during turn %s of %s", op.correlation_id, self.reg.name
+            THROTTLE.log(
+                logger,
+                logging.WARNING,
+                "turn-store",
+                "conversation store unavailable during turns of %s",
+                self.reg.name,
             )
             problem = StoreUnavailable(
                 "The conversation store is temporarily unavailable; retry the request.", retry_after=5
@@ -254,7 +259,7 @@ class TurnRunner:
             _faults.crash_point("turn.after_model")
         value, invalid = None, None
         if op.response_schema is not None:
-            value, invalid = check_structured(parse_value(result.response), op.response_schema)
+            value, invalid = await check_structured(result.response, op.response_schema)
         reply = result.response.to_dict()
         new_messages = result.new_messages if invalid is None else []
         written = await self._write(ref, op, turn, user, started, reply, value, invalid, new_messages)

@@ -30,14 +30,21 @@ from werkzeug.http import parse_cookie
 
 from durableagent import entity_client
 from durableagent.contract.limits import Limits
-from durableagent.contract.problems import AgentNotFound, InternalError, MethodNotAllowed, Problem, render
+from durableagent.contract.problems import (
+    AgentNotFound,
+    InternalError,
+    MethodNotAllowed,
+    Problem,
+    StoreUnavailable,
+    render,
+)
 from durableagent.contract.validate import ContractValidator, ValidatedRequest
-from durableagent.conversation.base import ConversationStore
+from durableagent.conversation.base import ConversationStore, StoreUnavailableError
 from durableagent.conversation.factory import StoreHolder
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity_client import EntityClient
 from durableagent.http.stream_reply import Reply, StreamReply
-from durableagent.logs import log_failure
+from durableagent.logs import THROTTLE, log_failure
 from durableagent.options import AppOptions
 
 logger = logging.getLogger("durableagent.http")
@@ -167,6 +174,21 @@ async def serve(
         response = await handler(validated)
     except Problem as problem:
         response = problem_response(problem, instance=path)
+    except StoreUnavailableError as exc:  # a full disk, a throttled table: the same 503 everywhere
+        THROTTLE.log(
+            logger,
+            logging.WARNING,
+            "store",
+            "conversation store unavailable in %s (%s)",
+            operation,
+            type(exc).__name__,
+        )
+        response = problem_response(
+            StoreUnavailable(
+                "The conversation store is temporarily unavailable; retry shortly.", retry_after=5
+            ),
+            instance=path,
+        )
     except Exception as exc:  # noqa: BLE001 - the error boundary: anything becomes a 500 problem
         log_failure(logger, exc, "unhandled failure in %s (correlationId=%s)", operation, invocation)
         response = problem_response(

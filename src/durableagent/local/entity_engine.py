@@ -13,9 +13,8 @@ committed once per batch (protocol.md §4.2, §8). This engine keeps those promi
   state; the batch is still removed so a deterministic failure cannot loop forever. A crash before
   COMMIT leaves the rows in the mailbox, and :meth:`start` re-dispatches them on restart.
 
-One store trip per enqueue: when the entity is idle, the enqueue's transaction also reads the
-entity's first batch and state, and the drain starts from them (``_Preload``; discarded if another
-drain of that entity began meanwhile).
+One store trip per enqueue: an idle entity's enqueue also reads its first batch and state, and the
+drain starts from them (discarded if another drain of that entity began meanwhile).
 """
 
 from __future__ import annotations
@@ -25,14 +24,14 @@ import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from azure.functions import meta
 
 from durableagent import _faults
 from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
-from durableagent.local.entity_failures import log_failed_operations
+from durableagent.local.entity_failures import log_commit_failure, log_failed_operations
 from durableagent.local.entity_pool import EntityPool
 from durableagent.local.indexing import AppIndex
 from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
@@ -43,7 +42,6 @@ from durableagent.logs import log_failure
 log = logging.getLogger("durableagent.local.entities")
 _RETRY_DELAY_S = 1.0
 Batch = tuple[list[tables.MailboxRow], tables.EntityRow | None]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,7 @@ class EntityEngine:
         self._dirty: set[str] = set()
         self._drains = 0  # drains started, any entity: a preload is used only if none started meanwhile
         self.on_commit: Callable[[str, str | None], None] | None = None  # (entity, state JSON or None)
+        self.on_commit_failed: Callable[[str, BaseException], None] | None = None  # (entity, the error)
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -211,8 +210,10 @@ class EntityEngine:
                         return
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("entity %s: batch could not be committed; retrying", eid)
+                except Exception as exc:  # noqa: BLE001 - a store failure (a full disk): retry the batch later
+                    log_commit_failure(exc, _RETRY_DELAY_S)
+                    if self.on_commit_failed is not None:
+                        self.on_commit_failed(eid, exc)
                     batch = None
                     await asyncio.sleep(_RETRY_DELAY_S)
         finally:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from durableagent.local.entity_tables import MailboxRow
 from durableagent.local.wire.entity_batch import OperationResult
-from durableagent.logs import debug_logs
+from durableagent.logs import THROTTLE, debug_logs
 
 log = logging.getLogger("durableagent.local.entities")
 # The SDK reports only str(exception); the extension's ResponseMessage says "Error" for all of them.
@@ -60,3 +60,20 @@ def log_failed_operations(
                 row.request_id,
                 EXCEPTION_TYPE,
             )
+
+
+def log_commit_failure(exc: BaseException, retry_s: float) -> None:
+    """A batch that could not be committed (a full disk): its type, at most once a minute per type.
+
+    A full disk fails every stuck entity's retry once a second; a traceback per retry would flood
+    the log (and its text may name paths). ``--debug-logs`` does not change this line.
+    """
+    name = type(exc).__name__
+    THROTTLE.log(
+        log,
+        logging.ERROR,
+        "batch:" + name,
+        "an entity batch could not be committed (%s); retrying every %.0f s",
+        name,
+        retry_s,
+    )

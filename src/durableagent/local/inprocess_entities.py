@@ -21,6 +21,11 @@ run); beyond either it is refused with ``429 too-many-turns`` and a ``Retry-Afte
 the rate at which the engine has been finishing operations. Only these route signals are bounded:
 orchestrations' operations and signals over the Durable HTTP API are counted but never refused
 (the Durable extension accepts them unconditionally, and an orchestration cannot take a 429).
+
+Store failures (a full disk, an I/O error) are the backend being unavailable: a signal, a read or
+a flush that fails raises ``entity_client.unavailable`` (503 with ``Retry-After``), and a batch
+commit that fails while a route watches the entity ends the route's wait with that same 503, so no
+route answers 202 for a turn whose commit failed.
 """
 
 from __future__ import annotations
@@ -29,22 +34,24 @@ import asyncio
 import collections
 import json
 import math
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from durableagent import _faults
+from durableagent import _faults, entity_client
 from durableagent.contract.problems import TooManyTurns
 from durableagent.local import entity_tables as tables
 from durableagent.local.entity_engine import EntityEngine
-from durableagent.local.store import Store
+from durableagent.local.store import Store, StoreError
 
 DISABLE_ENV = "DURABLEAGENT_INPROCESS_RPC"
 DEFAULT_PER_ENTITY = 128
 DEFAULT_PER_HOST = 10_000
 _RATE_HALF_LIFE_S = 5.0  # how fast the finishing-rate estimate forgets
 T = TypeVar("T")
+_STORE_ERRORS = (sqlite3.Error, OSError, StoreError)
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -60,6 +67,16 @@ class EntityWatch:
         self._loop = loop
         self._states: collections.deque[dict[str, Any] | None] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
+        self._failure: BaseException | None = None  # a commit of the entity's batch failed
+
+    def _fail(self, exc: BaseException) -> None:
+        self._failure = exc
+        if self._waiter is not None:
+            _wake(self._waiter)
+
+    def fail(self, exc: BaseException) -> None:
+        """A commit of the entity's batch failed (from any thread): the wait ends with a 503."""
+        self._loop.call_soon_threadsafe(self._fail, exc)
 
     def _push(self, state: dict[str, Any] | None) -> None:
         self._states.append(state)
@@ -78,8 +95,12 @@ class EntityWatch:
             self._loop.call_soon_threadsafe(self._push, state)
 
     async def next(self, timeout: float) -> tuple[bool, dict[str, Any] | None]:
-        """``(True, state)`` on a commit within ``timeout`` seconds, else ``(False, None)``."""
-        if not self._states:
+        """``(True, state)`` on a commit within ``timeout`` seconds, else ``(False, None)``.
+
+        Raises:
+            StoreUnavailable: a commit of the entity's batch failed while nothing was pending.
+        """
+        if not self._states and self._failure is None:
             waiter = self._waiter = self._loop.create_future()
             timer = self._loop.call_later(timeout, _wake, waiter)
             try:
@@ -87,7 +108,11 @@ class EntityWatch:
             finally:
                 timer.cancel()
                 self._waiter = None
-        return (True, self._states.popleft()) if self._states else (False, None)
+        if self._states:
+            return True, self._states.popleft()
+        if self._failure is not None:
+            raise entity_client.unavailable("committing an entity batch", self._failure)
+        return False, None
 
     async def until(self, answer: Callable[[dict[str, Any] | None], T | None], seconds: float) -> T | None:
         """The first committed state's ``answer`` that is not None, within ``seconds`` (else None).
@@ -150,6 +175,11 @@ class InProcessEntities:
         self._admission = admission or Admission()
         self._watches: dict[str, set[EntityWatch]] = {}
         engine.on_commit = self._committed
+        engine.on_commit_failed = self._commit_failed
+
+    def _commit_failed(self, entity: str, exc: BaseException) -> None:
+        for watch in tuple(self._watches.get(entity, ())):
+            watch.fail(exc)
 
     def _committed(self, entity: str, state: str | None) -> None:
         """The engine committed ``entity``'s ``state`` (JSON, None when deleted): wake its watches."""
@@ -171,14 +201,20 @@ class InProcessEntities:
         input_json = (
             json.dumps(json.dumps(value), ensure_ascii=False, separators=(",", ":")) if value else None
         )
-        await self._engine.enqueue_operation(eid, operation, input_json, is_signal=True, durable=False)
+        try:
+            await self._engine.enqueue_operation(eid, operation, input_json, is_signal=True, durable=False)
+        except _STORE_ERRORS as exc:
+            raise entity_client.unavailable("signalling entity", exc) from None
         if _faults.ARMED:
             _faults.crash_point("host.signal.after_commit")  # queued, not yet answered
 
     async def read(self, name: str, key: str) -> dict[str, Any] | None:
         """The entity's committed state."""
         eid = tables.entity_id(name, key)
-        row = await self._store.read(lambda c: tables.read_entity(c, eid), inline=True)
+        try:
+            row = await self._store.read(lambda c: tables.read_entity(c, eid), inline=True)
+        except _STORE_ERRORS as exc:
+            raise entity_client.unavailable("reading entity state", exc) from None
         if row is None or row.state is None:
             return None
         state = json.loads(row.state)
@@ -201,4 +237,7 @@ class InProcessEntities:
 
     async def flush(self) -> None:
         """Make every signal sent so far durable (an fsync of the store's WAL)."""
-        await self._store.sync()
+        try:
+            await self._store.sync()
+        except _STORE_ERRORS as exc:
+            raise entity_client.unavailable("flushing signals", exc) from None

@@ -20,6 +20,9 @@ write, and a read that asks for it (``inline=True``), first try on the caller's 
 second connection that never waits (``busy_timeout=0``, NORMAL): microseconds, where the trip to
 the store thread and back costs more; when the store or the file is busy they take that trip
 (and a write then commits FULL).
+
+After a write failed (a full disk, an I/O error), the next write that commits also checkpoints
+the WAL with ``TRUNCATE``: a WAL that grew until the disk was full shrinks back once space returns.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -50,6 +54,7 @@ from durableagent.sqlite_toolkit import (
 __all__ = ["MEMORY", "Store", "StoreError", "StoreLockedError", "migrations"]
 
 R = TypeVar("R")
+log = logging.getLogger("durableagent.local.store")
 SETTINGS = SqliteSettings(synchronous="full", foreign_keys=True, integrity_check=True)
 NORMAL_SETTINGS = SqliteSettings(synchronous="normal", foreign_keys=True, checkpoints=False)
 MIGRATIONS_PACKAGE = "durableagent.local.migrations"
@@ -86,6 +91,15 @@ def _acquire_lock(path: Path) -> int:
     return fd
 
 
+def _truncate_wal(conn: sqlite3.Connection) -> bool:
+    """Checkpoint the whole WAL into the database and truncate it to 0 bytes; whether that happened."""
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return bool(busy == 0)
+
+
 class Store:
     """The open store. SQL functions receive the connection and run on the store thread."""
 
@@ -104,6 +118,7 @@ class Store:
         self._normal: sqlite3.Connection | None = None  # NORMAL, busy_timeout=0: inline reads and writes
         self._lock = threading.Lock()  # held by every use of a connection
         self._writes = WriteQueue()  # durable writes waiting for the next group commit
+        self._write_failed = False  # since the last WAL truncation
         self._thread: threading.Thread | None = None
         try:
             if self.path is not None:
@@ -187,6 +202,12 @@ class Store:
                 for write in group:
                     if not write.future.done():
                         write.future.set_exception(exc)
+            failed = any(w.future.done() and isinstance(w.future.exception(), sqlite3.Error) for w in group)
+            if failed:
+                self._write_failed = True
+            elif self._write_failed and _truncate_wal(self._conn):
+                self._write_failed = False
+                log.info("store: writes succeed again; the WAL was checkpointed and truncated")
 
     def _inline(self, fn: Callable[[sqlite3.Connection], R], *, write: bool) -> tuple[bool, R | None]:
         """Run ``fn`` on this thread if nothing else holds the store; ``(False, None)`` when busy."""
@@ -201,6 +222,7 @@ class Store:
             except sqlite3.OperationalError as exc:
                 if is_busy(exc):  # another connection of the file (the conversation store) writes
                     return False, None
+                self._write_failed = self._write_failed or write
                 raise
         finally:
             self._lock.release()

@@ -84,45 +84,65 @@ def schema_of(response_format: Any) -> Mapping[str, Any] | None:
     return None
 
 
-def sample_from_schema(schema: Mapping[str, Any], text: str, depth: int = 0) -> Any:
-    """A value that satisfies simple JSON Schemas, with strings taken from ``text``."""
-    if depth > 12:
-        return None
-    if "const" in schema:
-        return schema["const"]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][0]
-    for key in ("anyOf", "oneOf", "allOf"):
-        options = schema.get(key)
-        if isinstance(options, list) and options and isinstance(options[0], Mapping):
-            return sample_from_schema(options[0], text, depth + 1)
-    kind = schema.get("type", "object" if "properties" in schema else "string")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object":
-        props: Mapping[str, Any] = schema.get("properties") or {}
-        return {
-            k: sample_from_schema(v if isinstance(v, Mapping) else {}, text, depth + 1)
-            for k, v in props.items()
-        }
-    if kind == "array":
-        items = schema.get("items")
-        count = int(schema.get("minItems", 0) or 0)
-        return [
-            sample_from_schema(items if isinstance(items, Mapping) else {}, text, depth + 1)
-            for _ in range(count)
-        ]
-    if kind in ("number", "integer"):
-        numbers = _NUMBER.findall(text)
-        number = float(numbers[0]) if numbers else float(schema.get("minimum", 0) or 0)
-        return int(number) if kind == "integer" else number
-    if kind == "boolean":
-        return True
-    if kind == "null":
-        return None
-    place = _PLACE.search(text)
-    value = place.group(1) if place else text.strip()
-    min_length = int(schema.get("minLength", 0) or 0)
-    max_length = schema.get("maxLength")
-    value = value.ljust(min_length, "x")
-    return value[: int(max_length)] if isinstance(max_length, int) else value
+MAX_ITEMS = 64  # the offline model's caps: what it generates is bounded whatever the schema asks
+MAX_STRING = 4096
+MAX_VALUES = 4096
+
+
+def sample_from_schema(schema: Mapping[str, Any], text: str) -> Any:
+    """A value that satisfies simple JSON Schemas, with strings taken from ``text``.
+
+    Bounded: at most ``MAX_ITEMS`` items per array, ``MAX_STRING`` characters per string and
+    ``MAX_VALUES`` values in all (past that, ``null``), 12 levels deep; a schema asking for more
+    (``minItems: 3000000``) gets a reply that does not match it, not unbounded work.
+    """
+    return _Sampler(text).sample(schema, 0)
+
+
+class _Sampler:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.left = MAX_VALUES
+
+    def sample(self, schema: Mapping[str, Any], depth: int) -> Any:
+        self.left -= 1
+        if depth > 12 or self.left < 0:
+            return None
+        if "const" in schema:
+            return schema["const"]
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            return schema["enum"][0]
+        for key in ("anyOf", "oneOf", "allOf"):
+            options = schema.get(key)
+            if isinstance(options, list) and options and isinstance(options[0], Mapping):
+                return self.sample(options[0], depth + 1)
+        kind = schema.get("type", "object" if "properties" in schema else "string")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "null")
+        if kind == "object":
+            props: Mapping[str, Any] = schema.get("properties") or {}
+            return {k: self.sample(v if isinstance(v, Mapping) else {}, depth + 1) for k, v in props.items()}
+        if kind == "array":
+            items = schema.get("items")
+            count = _count(schema.get("minItems"), MAX_ITEMS)
+            return [self.sample(items if isinstance(items, Mapping) else {}, depth + 1) for _ in range(count)]
+        return self.scalar(schema, kind)
+
+    def scalar(self, schema: Mapping[str, Any], kind: Any) -> Any:
+        if kind in ("number", "integer"):
+            numbers = _NUMBER.findall(self.text)
+            number = float(numbers[0]) if numbers else float(schema.get("minimum", 0) or 0)
+            return int(number) if kind == "integer" else number
+        if kind == "boolean":
+            return True
+        if kind == "null":
+            return None
+        place = _PLACE.search(self.text)
+        value = place.group(1) if place else self.text.strip()
+        value = value.ljust(_count(schema.get("minLength"), MAX_STRING), "x")[:MAX_STRING]
+        max_length = schema.get("maxLength")
+        return value[: int(max_length)] if isinstance(max_length, int) else value
+
+
+def _count(value: Any, cap: int) -> int:
+    return int(min(value, cap)) if isinstance(value, int | float) and value > 0 else 0

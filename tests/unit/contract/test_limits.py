@@ -148,3 +148,50 @@ def test_schema_checks_are_cached_by_content() -> None:
         check_response_schema(json.loads(json.dumps(schema)), LIMITS)
     again = (time.perf_counter() - start) / 20
     assert again < first
+
+
+def _chain(levels: int, **outer: Any) -> dict[str, Any]:
+    defs: dict[str, Any] = {
+        f"d{i}": {"allOf": [{"$ref": f"#/$defs/d{i + 1}"}, {"$ref": f"#/$defs/d{i + 1}"}]}
+        for i in range(levels)
+    }
+    defs[f"d{levels}"] = {"type": "string"}
+    return {**outer, "$defs": defs}
+
+
+def test_schema_whose_refs_expand_exponentially_is_refused() -> None:
+    hostile = _chain(31, **{"$ref": "#/$defs/d0"})  # 63 refs, ~2 KB: within every other limit
+    assert json.dumps(hostile).count("$ref") == 63
+    assert len(json.dumps(hostile)) < 2300
+    with pytest.raises(InvalidResponseSchema) as caught:
+        check_response_schema(hostile, LIMITS)
+    assert caught.value.errors == [
+        {
+            "pointer": "/response_schema",
+            "message": "expands to more than 8192 subschemas once its $refs are followed",
+        }
+    ]
+
+
+def test_expansion_limit_counts_exactly() -> None:
+    from durableagent.contract.schema_work import expanded_size
+
+    schema = _chain(3, **{"$ref": "#/$defs/d0"})
+    locations = [[], ["$defs", "d0", "allOf", 0], ["$defs", "d0", "allOf", 1]]
+    locations += [["$defs", f"d{i}", "allOf", j] for i in (1, 2) for j in (0, 1)]
+    targets = [["$defs", "d0"], ["$defs", "d1"], ["$defs", "d1"], *[["$defs", f"d{i}"] for i in (2, 2, 3, 3)]]
+
+    def naive(node: Any) -> int:  # objects and arrays of the expansion, following every $ref anew
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            target = naive(schema["$defs"][ref.rsplit("/", 1)[1]]) if isinstance(ref, str) else 0
+            return 1 + target + sum(naive(v) for v in node.values())
+        return 1 + sum(naive(v) for v in node) if isinstance(node, list) else 0
+
+    assert expanded_size(schema, locations, targets, 10**6) == naive(schema) == 97
+    assert expanded_size(schema, locations, targets, 10) == 11  # saturates
+    check_response_schema(_chain(9, type="array", items={"$ref": "#/$defs/d0"}), LIMITS)  # under the limit
+    with pytest.raises(InvalidResponseSchema):
+        check_response_schema(
+            _chain(9, type="array", items={"$ref": "#/$defs/d0"}), Limits(max_schema_expanded=1000)
+        )
