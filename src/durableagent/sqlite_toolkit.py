@@ -16,6 +16,7 @@ that make a commit durable and a write free of deadlocks, so those rules live he
 from __future__ import annotations
 
 import importlib.resources
+import logging
 import os
 import re
 import sqlite3
@@ -128,6 +129,46 @@ def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T
             conn.execute("ROLLBACK")
         raise
     return result
+
+
+class WalRecovery:
+    """After a failed write (a full disk), the first write that succeeds truncates the WAL.
+
+    SQLite grows the WAL file while a write fails and never shrinks it on its own; a TRUNCATE
+    checkpoint (``PRAGMA wal_checkpoint(TRUNCATE)``) returns the space. Shared by the host's store
+    and the conversation store, which write to the same file.
+    """
+
+    def __init__(self) -> None:
+        """No write has failed yet."""
+        self.failed = False
+
+    def run(self, conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+        """:func:`transaction`, noting a failure or recovering from an earlier one."""
+        try:
+            result = transaction(conn, work)
+        except sqlite3.Error as exc:
+            self.failed = self.failed or not is_busy(exc)
+            raise
+        self.succeeded(conn)
+        return result
+
+    def succeeded(self, conn: sqlite3.Connection) -> None:
+        """A write committed on ``conn``: truncate the WAL if writes failed before."""
+        if self.failed and truncate_wal(conn):
+            self.failed = False
+            logging.getLogger("durableagent.store").info(
+                "store: writes succeed again; the WAL was checkpointed and truncated"
+            )
+
+
+def truncate_wal(conn: sqlite3.Connection) -> bool:
+    """Checkpoint the whole WAL into the database and truncate it to 0 bytes; whether that happened."""
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    except sqlite3.Error:
+        return False
+    return bool(busy == 0)
 
 
 def error_code(exc: sqlite3.Error) -> int | None:

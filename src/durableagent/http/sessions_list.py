@@ -28,11 +28,13 @@ DEFAULT_LIMIT = 100
 def sessions_function(ctx: RouteContext) -> Callable[..., Awaitable[Reply]]:
     """The ``agent_sessions`` HTTP function of the app described by ``ctx``."""
 
-    async def agent_sessions(req: func.HttpRequest, context: func.Context) -> Reply:
+    # No ``context`` parameter: in the HTTP streams model a function without a durable client is
+    # called with the request alone (``fastapi_mode.fastapi_function``), as health and docs are.
+    async def agent_sessions(req: func.HttpRequest) -> Reply:
         async def listing(v: ValidatedRequest) -> Reply:
             return await _list(ctx, v)
 
-        return await serve(req, TEMPLATE, listing, context)
+        return await serve(req, TEMPLATE, listing)
 
     return agent_sessions
 

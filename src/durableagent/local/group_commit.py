@@ -70,8 +70,14 @@ class WriteQueue:
             return group, more
 
 
-def commit_group(conn: sqlite3.Connection, group: list[PendingWrite]) -> None:
-    """Run ``group`` in one transaction on ``conn`` (store thread, lock held) and resolve its futures."""
+def commit_group(
+    conn: sqlite3.Connection, group: list[PendingWrite], settled: Callable[[bool], None] | None = None
+) -> None:
+    """Run ``group`` in one transaction on ``conn`` (store thread, lock held) and resolve its futures.
+
+    ``settled(ok)`` runs before any caller hears the outcome; ``ok`` is False when SQLite failed a
+    write (the store truncates its WAL once writes succeed again, before anyone is answered).
+    """
     live = [w for w in group if w.future.set_running_or_notify_cancel()]
     if not live:
         return
@@ -80,8 +86,12 @@ def commit_group(conn: sqlite3.Connection, group: list[PendingWrite]) -> None:
         try:
             result = transaction(conn, only.fn)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            if settled is not None:
+                settled(not isinstance(exc, sqlite3.Error))
             only.future.set_exception(exc)
             return
+        if settled is not None:
+            settled(True)
         _resolve([(only, True, result)])
         return
     outcomes: list[tuple[PendingWrite, bool, Any]] = []
@@ -106,9 +116,13 @@ def commit_group(conn: sqlite3.Connection, group: list[PendingWrite]) -> None:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
         finally:
+            if settled is not None:
+                settled(not isinstance(exc, sqlite3.Error))
             for write in live:
                 write.future.set_exception(exc)
         return
+    if settled is not None:
+        settled(not any(not ok and isinstance(value, sqlite3.Error) for _w, ok, value in outcomes))
     _resolve(outcomes)
 
 

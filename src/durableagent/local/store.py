@@ -44,6 +44,7 @@ from durableagent.sqlite_toolkit import (
     MEMORY,
     SqliteSchemaError,
     SqliteSettings,
+    WalRecovery,
     is_busy,
     migrate,
     open_database,
@@ -91,15 +92,6 @@ def _acquire_lock(path: Path) -> int:
     return fd
 
 
-def _truncate_wal(conn: sqlite3.Connection) -> bool:
-    """Checkpoint the whole WAL into the database and truncate it to 0 bytes; whether that happened."""
-    try:
-        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-    except sqlite3.Error:
-        return False
-    return bool(busy == 0)
-
-
 class Store:
     """The open store. SQL functions receive the connection and run on the store thread."""
 
@@ -118,7 +110,7 @@ class Store:
         self._normal: sqlite3.Connection | None = None  # NORMAL, busy_timeout=0: inline reads and writes
         self._lock = threading.Lock()  # held by every use of a connection
         self._writes = WriteQueue()  # durable writes waiting for the next group commit
-        self._write_failed = False  # since the last WAL truncation
+        self._recovery = WalRecovery()  # a full disk: the WAL is truncated once writes succeed again
         self._thread: threading.Thread | None = None
         try:
             if self.path is not None:
@@ -197,17 +189,18 @@ class Store:
                         write.future.set_exception(StoreError("store is closed"))
                 return
             try:
-                commit_group(self._conn, group)
+                commit_group(self._conn, group, self._settled)
             except BaseException as exc:  # noqa: BLE001 - no caller may wait forever
                 for write in group:
                     if not write.future.done():
                         write.future.set_exception(exc)
-            failed = any(w.future.done() and isinstance(w.future.exception(), sqlite3.Error) for w in group)
-            if failed:
-                self._write_failed = True
-            elif self._write_failed and _truncate_wal(self._conn):
-                self._write_failed = False
-                log.info("store: writes succeed again; the WAL was checkpointed and truncated")
+
+    def _settled(self, ok: bool) -> None:
+        """After a group commit, before its callers hear: note a failure, or truncate the WAL after one."""
+        if not ok:
+            self._recovery.failed = True
+        elif self._conn is not None:
+            self._recovery.succeeded(self._conn)
 
     def _inline(self, fn: Callable[[sqlite3.Connection], R], *, write: bool) -> tuple[bool, R | None]:
         """Run ``fn`` on this thread if nothing else holds the store; ``(False, None)`` when busy."""
@@ -222,7 +215,7 @@ class Store:
             except sqlite3.OperationalError as exc:
                 if is_busy(exc):  # another connection of the file (the conversation store) writes
                     return False, None
-                self._write_failed = self._write_failed or write
+                self._recovery.failed = self._recovery.failed or write
                 raise
         finally:
             self._lock.release()

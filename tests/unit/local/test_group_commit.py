@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -102,9 +102,13 @@ def test_groups_are_bounded(store: Store, monkeypatch: pytest.MonkeyPatch) -> No
     sizes: list[int] = []
     real = group_commit.commit_group
 
-    def spy(conn: sqlite3.Connection, group: list[group_commit.PendingWrite]) -> None:
+    def spy(
+        conn: sqlite3.Connection,
+        group: list[group_commit.PendingWrite],
+        settled: Callable[[bool], None] | None = None,
+    ) -> None:
         sizes.append(len(group))
-        real(conn, group)
+        real(conn, group, settled)
 
     monkeypatch.setattr("durableagent.local.store.commit_group", spy)
 
