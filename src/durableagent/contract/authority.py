@@ -10,11 +10,17 @@ Its `pattern` is strict (`strict_regex`): Python's `re.search` lets `^[A-Za-z0-9
 `"abc\n"` (`$` also matches before a final newline), so a trailing unescaped `$` is compiled as
 `\Z`, for bodies as well as parameters. `\s`, `\d`, `\w` keep their ECMA-262 meaning
 (`ecma_regex`). `STRICT_VALIDATORS` is the same factory for plain openapi-core (`reference.py`).
+
+Also here, what follows its verdict on a body the fast path did not accept: the error list of a
+rejection (`authority_errors`) and the generated model of an acceptance (`after_authority`: the
+strict parse failed but openapi-core accepts, as for `1.0` where an integer is due; parsed lax,
+else built with `model_construct` from the declared fields, logged with the model's name only).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -22,13 +28,19 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 from jsonschema.validators import extend
 from jsonschema_path import SchemaPath
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
 from openapi_core.validation.schemas.validators import SchemaValidator
 from openapi_schema_validator import OAS30ReadValidator, OAS31Validator
+from pydantic import BaseModel, RootModel
+from pydantic import ValidationError as ModelError
 
 from .ecma_regex import ecma_escapes
+from .errors import error_list
 
-__all__ = ["STRICT_VALIDATORS", "authoritative", "strict_regex"]
+__all__ = ["STRICT_VALIDATORS", "after_authority", "authoritative", "authority_errors", "strict_regex"]
+
+_log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=512)
@@ -65,3 +77,25 @@ def authoritative(schema: Mapping[str, Any]) -> SchemaValidator:
     """openapi-core's validator for an (inlined) schema, built once."""
     path = SchemaPath.from_dict(dict(schema))
     return STRICT_VALIDATORS.create(path, path)
+
+
+def after_authority(model: type[BaseModel], value: Any) -> BaseModel | None:
+    """`value`, which openapi-core accepted, as `model` (see the module docstring)."""
+    try:
+        return model.model_validate(value)
+    except ModelError:
+        _log.warning("openapi-core accepted a body that the generated model %s refuses", model.__name__)
+    if issubclass(model, RootModel):
+        return model.model_construct(value)
+    if isinstance(value, dict):
+        return model.model_construct(**{k: v for k, v in value.items() if k in model.model_fields})
+    return None
+
+
+def authority_errors(validator: SchemaValidator, value: Any) -> list[dict[str, str]]:
+    """openapi-core's verdict on ``value``: [] when it accepts, else the ``[{pointer, message}]`` list."""
+    try:
+        validator.validate(value)
+    except InvalidSchemaValue as exc:
+        return error_list(exc.schema_errors) or [{"pointer": "", "message": "does not match the schema"}]
+    return []

@@ -8,15 +8,18 @@ one point at the property itself (jsonschema reports both at the parent object).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from jsonschema.exceptions import ValidationError
 
-from .jsonbody import pointer as json_pointer
-
-__all__ = ["MAX_ERRORS", "error_list", "summary"]
+__all__ = ["MAX_ERRORS", "error_list", "pointer", "summary"]
 
 MAX_ERRORS = 20
+
+
+def pointer(path: Iterator[str | int] | list[str | int] | tuple[str | int, ...]) -> str:
+    """RFC 6901 JSON pointer for a sequence of keys/indices (`[]` → `""`)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
 def error_list(errors: Iterable[Exception], base: str = "") -> list[dict[str, str]]:
@@ -26,7 +29,7 @@ def error_list(errors: Iterable[Exception], base: str = "") -> list[dict[str, st
     for error in errors:
         if not isinstance(error, ValidationError):
             continue
-        at = base + json_pointer(list(error.absolute_path))
+        at = base + pointer(list(error.absolute_path))
         items: list[tuple[str, str]]
         required = error.validator_value if error.validator == "required" else None
         if isinstance(required, list) and isinstance(error.instance, dict):

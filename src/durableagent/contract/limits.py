@@ -22,7 +22,7 @@ from typing import Any
 
 from jsonschema.exceptions import best_match
 
-from .jsonbody import pointer as json_pointer
+from .errors import pointer as json_pointer
 from .metaschema import META_VALIDATOR
 from .problems import InvalidResponseSchema, PayloadTooLarge
 from .regex_safety import backtracking_risk

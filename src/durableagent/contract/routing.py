@@ -18,13 +18,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import durableagent_models
 from openapi_core.validation.schemas.validators import SchemaValidator
 from pydantic import BaseModel
 
 from .authority import authoritative
 from .fast_checks import Check, schema_check
 from .refs import component_name, inline_refs, resolve_ref
-from .request_body import generated_model
+from .spec import internal_spec
 
 __all__ = ["HTTP_METHODS", "Body", "Operation", "Param", "Route", "compile_routes"]
 
@@ -32,6 +33,22 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 _NUMBER = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,18})?([eE][-+]?[0-9]{1,3})?")
 _TRUE, _FALSE = frozenset({"true", "1", "yes", "y", "on"}), frozenset({"false", "0", "no", "n", "off"})
+
+
+def _component(spec: Mapping[str, Any], name: str) -> Any:
+    schemas = spec.get("components", {}).get("schemas", {})
+    return inline_refs(schemas[name], spec) if name in schemas else None
+
+
+def generated_model(name: str, spec: Mapping[str, Any]) -> type[BaseModel] | None:
+    """`durableagent_models.<name>` when `spec`'s schema `name` is the one it was generated from."""
+    model = getattr(durableagent_models, name, None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    theirs = _component(spec, name)
+    if theirs is None or theirs != _component(internal_spec(), name):
+        return None
+    return model
 
 
 def _cast_integer(raw: str) -> int:

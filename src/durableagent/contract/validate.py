@@ -3,8 +3,8 @@
 Why this module exists: every request is checked against the contract before anything else runs,
 and failures become Problems (404/405/413/415/400). openapi-core's `validate_request` costs
 1-4 ms per call here because it re-resolves the spec and rebuilds validators each time; this
-validator compiles routes and schemas once (`routing`). Strict JSON parsing (`jsonbody`) and the
-bounds (`request_body`, `limits`) come first; then a value is accepted at once when its fast check
+validator compiles routes and schemas once (`routing`). Strict JSON parsing and the bounds
+(`request_body`, `limits`) come first; then a value is accepted at once when its fast check
 (jsonschema-rs, `fast_checks`) and, for a JSON body, the strict parse into its generated model
 (`request_body`) both accept it. Anything else goes to openapi-core's own schema validators
 (`authority`), which decide: they reject with the error list, or accept (the model is then
@@ -28,11 +28,11 @@ from openapi_core.protocols import Request, Response
 from pydantic import BaseModel
 
 from . import limits as _limits
+from .authority import authority_errors
 from .errors import summary
-from .jsonbody import parse_json
 from .problems import InvalidRequest, MethodNotAllowed, NotFound, Problem, UnsupportedMediaType
 from .reference import build_openapi, problem_from_openapi_error, reference_validate
-from .request_body import CONTENT_CHECKS, authority_errors, check_body, check_size, fast_accepts
+from .request_body import CONTENT_CHECKS, check_body, check_size, fast_accepts, parse_json
 from .routing import Operation, Param, Route, compile_routes
 from .spec import internal_spec, normalize_route_prefix, server_url
 from .validated import ValidatedRequest

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_core.validation.schemas.validators import SchemaValidator
 
+from durableagent.contract.authority import after_authority
 from durableagent.contract.fast_checks import portable_pattern, schema_check
-from durableagent.contract.request_body import after_authority, fast_accepts, parse_strict
+from durableagent.contract.request_body import fast_accepts, parse_strict
 from durableagent.contract.routing import Body, Param, compile_routes
 from durableagent.contract.spec import internal_spec
 

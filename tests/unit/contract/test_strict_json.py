@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from durableagent.contract.jsonbody import MAX_DEPTH, parse_json, pointer
+from durableagent.contract.errors import pointer
 from durableagent.contract.problems import InvalidJson
+from durableagent.contract.request_body import MAX_DEPTH, parse_json
 
 
 def nested(depth: int, alternate: bool = True) -> bytes:
