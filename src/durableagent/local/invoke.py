@@ -25,7 +25,7 @@ import azure.functions as func
 from azure.functions import meta
 
 from durableagent.local.binding_hooks import BindingHook
-from durableagent.local.http_stream import StreamedBody, streamed_body
+from durableagent.local.http_io import StreamedBody, streamed_body
 from durableagent.local.indexing import is_input
 from durableagent.local.invocation_context import InvocationContext, TraceContext
 
@@ -160,7 +160,7 @@ class Invoker:
         """Call the function; returns the encoded result datum (None when there is none).
 
         A sync function runs on ``executor`` (default: the pool of this invoker). A response that
-        streams (``local.http_stream``) is returned as a :class:`StreamedBody`.
+        streams (``http_io.streamed_body``) is returned as a :class:`StreamedBody`.
 
         Exceptions from the function (or from decoding/encoding) propagate: an invocation failure.
         """
