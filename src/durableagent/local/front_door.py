@@ -24,8 +24,8 @@ from durableagent.local import bench_trace, http_io, http_v2, problems
 from durableagent.local.durable_api import DurableApi, DurableRequest
 from durableagent.local.http_protocol import HostNames
 from durableagent.local.http_v2 import HttpV2
-from durableagent.local.indexing import HttpFunction
-from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
+from durableagent.local.indexing import FunctionPlan, HttpFunction
+from durableagent.local.invoke import Invoker, new_invocation_id
 from durableagent.local.keys import KeyRing, presented_key
 from durableagent.local.router import Match, MethodNotAllowed, Router
 from durableagent.logs import log_failure
