@@ -10,7 +10,7 @@ HTTP model and is decided in one place each:
 * classic ``func.HttpRequest``/``func.HttpResponse`` functions on a host that streams
   (durableagent's local host): :class:`StreamingHttpResponse`, which has the shape of Starlette's
   ``StreamingResponse`` (``status_code``, ``raw_headers``, ``body_iterator``); the local host sends
-  any such object chunk by chunk (``local/http_stream.py``).
+  any such object chunk by chunk (``local/http_io.py``).
 * classic functions on the plain Python worker, which can only send a whole body: :func:`buffered`
   drains the iterator into one ``func.HttpResponse`` (the same bytes, all at once, at the end).
 

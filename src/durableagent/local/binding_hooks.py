@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from azure.functions import meta
 
 if TYPE_CHECKING:
-    from durableagent.local.invoke import FunctionPlan
+    from durableagent.local.indexing import FunctionPlan
 
 
 class BoundCall(Protocol):

@@ -19,8 +19,8 @@ from durableagent.local.entity_pool import DEFAULT_MAX, EntityPool
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
 from durableagent.local.http_protocol import HostNames
-from durableagent.local.indexing import DURABLE_CLIENT, FunctionError
-from durableagent.local.invoke import Invoker, plan_function
+from durableagent.local.indexing import DURABLE_CLIENT, FunctionError, plan_function
+from durableagent.local.invoke import Invoker
 from durableagent.local.keys import build_keyring
 from durableagent.local.router import Router
 from durableagent.local.settings import AppSettings, apply_values, load_settings

@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from durableagent.local.serve_options import ServeOptions
     from durableagent.local.server import HostRunner
     from durableagent.local.settings import SettingsError
-    from durableagent.local.store import StoreError
+    from durableagent.local.store_file import StoreError
 
     options = ServeOptions(
         app_dir=args.app_dir,

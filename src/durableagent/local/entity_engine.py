@@ -33,8 +33,8 @@ from durableagent.local import bench_trace
 from durableagent.local import entity_tables as tables
 from durableagent.local.entity_failures import log_commit_failure, log_failed_operations
 from durableagent.local.entity_pool import EntityPool
-from durableagent.local.indexing import AppIndex
-from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
+from durableagent.local.indexing import AppIndex, FunctionPlan
+from durableagent.local.invoke import Invoker, new_invocation_id
 from durableagent.local.store import Store
 from durableagent.local.wire import entity_batch as wire
 from durableagent.logs import log_failure

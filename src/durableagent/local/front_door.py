@@ -23,10 +23,9 @@ from azure.functions import meta
 from durableagent.local import bench_trace, http_io, http_v2, problems
 from durableagent.local.durable_api import DurableApi, DurableRequest
 from durableagent.local.http_protocol import HostNames
-from durableagent.local.http_stream import StreamedBody, send_streamed
 from durableagent.local.http_v2 import HttpV2
-from durableagent.local.indexing import HttpFunction
-from durableagent.local.invoke import FunctionPlan, Invoker, new_invocation_id
+from durableagent.local.indexing import FunctionPlan, HttpFunction
+from durableagent.local.invoke import Invoker, new_invocation_id
 from durableagent.local.keys import KeyRing, presented_key
 from durableagent.local.router import Match, MethodNotAllowed, Router
 from durableagent.logs import log_failure
@@ -176,8 +175,8 @@ class FrontDoor:
                 trace_parent=headers.get("traceparent"),
                 trace_state=headers.get("tracestate", ""),
             )
-            if isinstance(result, StreamedBody):
-                await send_streamed(send, receive, result)
+            if isinstance(result, http_io.StreamedBody):
+                await http_io.send_streamed(send, receive, result)
                 return
             status, out_headers, out_body = http_io.response_parts(result)
         except Exception as exc:  # noqa: BLE001 - user code failed: a 500 problem with the invocation id

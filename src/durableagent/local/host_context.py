@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from durableagent.local.durable_api import DurableApi
 from durableagent.local.entity_engine import EntityEngine
-from durableagent.local.indexing import AppIndex
-from durableagent.local.invoke import FunctionPlan, Invoker
+from durableagent.local.indexing import AppIndex, FunctionPlan
+from durableagent.local.invoke import Invoker
 from durableagent.local.keys import KeyRing
 from durableagent.local.settings import AppSettings
 from durableagent.local.store import Store

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from durableagent.local import http_io
-from durableagent.local.indexing import HttpFunction, IndexingError
-from durableagent.local.invoke import FunctionPlan, Invoker
+from durableagent.local.indexing import FunctionPlan, HttpFunction, IndexingError
+from durableagent.local.invoke import Invoker
 
 if TYPE_CHECKING:  # Starlette is imported only by apps in this model (not at every host start)
     from starlette.requests import Request

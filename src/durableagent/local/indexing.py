@@ -1,21 +1,22 @@
-"""Import the app script and index its functions, exactly once.
+"""Index the app's functions and work out how to call each one, once per host start.
 
-Why: the Python worker finds the app as the single ``azure.functions.FunctionRegister`` attribute of
-the script module and calls ``get_functions()`` on it. That call is not idempotent (a second call
-raises "does not have a unique function name"), so the local host calls it here, once, and every
-other module works from the resulting :class:`AppIndex`.
+Why: the Python worker calls ``get_functions()`` on the app once (``app_loading`` imports the
+script and finds the app) and works from what it returned; so does every module of the local host,
+from the resulting :class:`AppIndex`. How to call a function (its converters, ``func.Out``
+parameters, result encoding) is worked out here too, at startup, into a :class:`FunctionPlan`
+that ``invoke.Invoker`` runs on every call.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import inspect
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import azure.functions as func
+from azure.functions import meta
 from azure.functions.decorators.core import BindingDirection
 
 from durableagent.local import setting_refs
@@ -26,6 +27,9 @@ ENTITY_TRIGGER = "entityTrigger"
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
 DURABLE_CLIENT = "durableClient"
+CONVERTERS: Any = meta.get_binding_registry()  # type: ignore[no-untyped-call]
+"""The azure-functions converters by binding type, as the worker decodes and encodes with them."""
+_GENERIC_TYPES = (str, bytes)
 
 
 class IndexingError(RuntimeError):
@@ -114,43 +118,6 @@ class AppIndex:
     model: str = "decorators"  # "decorators" (function_app.py) | "function.json"
 
 
-def import_script(app_dir: Path, script: str, *, fresh: bool = False) -> ModuleType:
-    """Import ``app_dir/script`` under its stem name with ``app_dir`` first on ``sys.path``."""
-    path = (app_dir / script).resolve()
-    if not path.is_file():
-        raise IndexingError(f"script not found: {path}")
-    root = str(app_dir.resolve())
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    name = path.stem
-    existing = sys.modules.get(name)
-    if existing is not None and not fresh and getattr(existing, "__file__", None) == str(path):
-        return existing
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise IndexingError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return module
-
-
-def find_app(module: ModuleType) -> Any:
-    """The one ``FunctionRegister`` (``FunctionApp``, ``DFApp``...) at module level, else IndexingError."""
-    apps = [v for v in vars(module).values() if isinstance(v, func.FunctionRegister)]
-    if len(apps) != 1:
-        where = getattr(module, "__file__", module.__name__)
-        raise IndexingError(
-            f"{where}: expected exactly one azure.functions.FunctionRegister "
-            f"(FunctionApp/DFApp) at module level, found {len(apps)}"
-        )
-    return apps[0]
-
-
 def _enum_value(value: Any) -> str:
     return str(getattr(value, "value", value))
 
@@ -180,12 +147,6 @@ def resolve_binding_settings(binding: Any) -> None:
         if attr.startswith("_") or attr in _NOT_RESOLVED or not isinstance(value, str) or "%" not in value:
             continue
         setattr(binding, attr, setting_refs.resolve_tokens(value))
-
-
-def index_app(module: ModuleType) -> AppIndex:
-    """Build the index of a decorator app; calls ``get_functions()`` once."""
-    app = find_app(module)
-    return index_functions(module, app, Path(str(module.__file__)), app.get_functions())
 
 
 def index_functions(module: ModuleType, app: Any, script_path: Path, functions: list[Any]) -> AppIndex:
@@ -233,3 +194,70 @@ def index_functions(module: ModuleType, app: Any, script_path: Path, functions: 
                     UnsupportedBinding(name, binding.name, str(binding.type), _direction(binding))
                 )
     return index
+
+
+@dataclass(frozen=True)
+class _Input:
+    param: str
+    binding: str
+    converter: Any  # None: generic pass-through of datum.value
+
+
+@dataclass(frozen=True)
+class FunctionPlan:
+    """How to call one function; built once at startup."""
+
+    name: str
+    fn: Any
+    is_async: bool
+    inputs: tuple[_Input, ...]
+    outs: tuple[tuple[str, str], ...]  # (param, binding type) for func.Out parameters
+    wants_context: bool
+    return_converter: Any  # encodes the result ($return binding or an implicit-output trigger)
+    return_type: Any
+
+
+def plan_function(function: Any) -> FunctionPlan:
+    """Work out once how to call ``function`` as the worker would: converters, Out params, result."""
+    fn = function.get_user_function()
+    name = function.get_function_name()
+    sig = inspect.signature(fn)
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: the worker falls back the same way
+        hints = dict(getattr(fn, "__annotations__", {}))
+    bindings = function.get_bindings()
+    by_name = {b.name: b for b in bindings}
+    inputs: list[_Input] = []
+    outs: list[tuple[str, str]] = []
+    for param in sig.parameters:
+        binding = by_name.get(param)
+        if binding is None:
+            continue
+        conv = CONVERTERS.get(binding.type)
+        if is_input(binding):
+            pytype = hints.get(param)
+            implicit = conv is not None and conv.has_implicit_output()
+            generic = conv is None or (pytype in _GENERIC_TYPES and not implicit)
+            inputs.append(_Input(param, binding.name, None if generic else conv))
+        else:
+            outs.append((param, str(binding.type)))
+    ret_conv = None
+    ret = by_name.get("$return")
+    trigger = function.get_trigger()
+    if ret is not None:
+        ret_conv = CONVERTERS.get(ret.type)
+    else:
+        tconv = CONVERTERS.get(trigger.type) if trigger is not None else None
+        if tconv is not None and tconv.has_implicit_output():
+            ret_conv = tconv
+    return FunctionPlan(
+        name=name,
+        fn=fn,
+        is_async=inspect.iscoroutinefunction(fn),
+        inputs=tuple(inputs),
+        outs=tuple(outs),
+        wants_context="context" in sig.parameters and "context" not in by_name,
+        return_converter=ret_conv,
+        return_type=hints.get("return"),
+    )

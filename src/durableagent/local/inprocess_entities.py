@@ -44,7 +44,8 @@ from durableagent import _faults, entity_client
 from durableagent.contract.problems import TooManyTurns
 from durableagent.local import entity_tables as tables
 from durableagent.local.entity_engine import EntityEngine
-from durableagent.local.store import Store, StoreError
+from durableagent.local.store import Store
+from durableagent.local.store_file import StoreError
 
 DISABLE_ENV = "DURABLEAGENT_INPROCESS_RPC"
 DEFAULT_PER_ENTITY = 128

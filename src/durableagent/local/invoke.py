@@ -6,31 +6,31 @@ as the worker does (protocol.md §3): ``str``/``bytes`` parameters get the raw d
 the durableClient parameter receives its JSON), a free ``context`` parameter gets a
 ``func.Context``, async functions are awaited on the host's single event loop (the Durable SDK
 keeps a module-global aiohttp session bound to it), and sync functions run in a thread pool.
+
+The ``context`` is the worker's ``Context`` (:class:`InvocationContext`: invocation id, trace
+context, retry context, thread-local storage), read by user code and the Durable SDK.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import os
+import secrets
+import threading
 import typing
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
 from azure.functions import meta
 
+from durableagent.compat import functions_context_bases
 from durableagent.local.binding_hooks import BindingHook
-from durableagent.local.http_stream import StreamedBody, streamed_body
-from durableagent.local.indexing import is_input
-from durableagent.local.invocation_context import InvocationContext, TraceContext
-
-_REGISTRY: Any = meta.get_binding_registry()  # type: ignore[no-untyped-call]
-_GENERIC_TYPES = (str, bytes)
+from durableagent.local.http_io import StreamedBody, streamed_body
+from durableagent.local.indexing import CONVERTERS, FunctionPlan
 
 
 class _Out(func.Out[Any]):
@@ -42,73 +42,6 @@ class _Out(func.Out[Any]):
 
     def get(self) -> Any:
         return self._value
-
-
-@dataclass(frozen=True)
-class _Input:
-    param: str
-    binding: str
-    converter: Any  # None: generic pass-through of datum.value
-
-
-@dataclass(frozen=True)
-class FunctionPlan:
-    """How to call one function; built once at startup."""
-
-    name: str
-    fn: Any
-    is_async: bool
-    inputs: tuple[_Input, ...]
-    outs: tuple[tuple[str, str], ...]  # (param, binding type) for func.Out parameters
-    wants_context: bool
-    return_converter: Any  # encodes the result ($return binding or an implicit-output trigger)
-    return_type: Any
-
-
-def plan_function(function: Any) -> FunctionPlan:
-    """Work out once how to call ``function`` as the worker would: converters, Out params, result."""
-    fn = function.get_user_function()
-    name = function.get_function_name()
-    sig = inspect.signature(fn)
-    try:
-        hints = typing.get_type_hints(fn)
-    except Exception:  # noqa: BLE001 - unresolvable annotations: the worker falls back the same way
-        hints = dict(getattr(fn, "__annotations__", {}))
-    bindings = function.get_bindings()
-    by_name = {b.name: b for b in bindings}
-    inputs: list[_Input] = []
-    outs: list[tuple[str, str]] = []
-    for param in sig.parameters:
-        binding = by_name.get(param)
-        if binding is None:
-            continue
-        conv = _REGISTRY.get(binding.type)
-        if is_input(binding):
-            pytype = hints.get(param)
-            implicit = conv is not None and conv.has_implicit_output()
-            generic = conv is None or (pytype in _GENERIC_TYPES and not implicit)
-            inputs.append(_Input(param, binding.name, None if generic else conv))
-        else:
-            outs.append((param, str(binding.type)))
-    ret_conv = None
-    ret = by_name.get("$return")
-    trigger = function.get_trigger()
-    if ret is not None:
-        ret_conv = _REGISTRY.get(ret.type)
-    else:
-        tconv = _REGISTRY.get(trigger.type) if trigger is not None else None
-        if tconv is not None and tconv.has_implicit_output():
-            ret_conv = tconv
-    return FunctionPlan(
-        name=name,
-        fn=fn,
-        is_async=inspect.iscoroutinefunction(fn),
-        inputs=tuple(inputs),
-        outs=tuple(outs),
-        wants_context="context" in sig.parameters and "context" not in by_name,
-        return_converter=ret_conv,
-        return_type=hints.get("return"),
-    )
 
 
 def new_invocation_id() -> str:
@@ -160,7 +93,7 @@ class Invoker:
         """Call the function; returns the encoded result datum (None when there is none).
 
         A sync function runs on ``executor`` (default: the pool of this invoker). A response that
-        streams (``local.http_stream``) is returned as a :class:`StreamedBody`.
+        streams (``http_io.streamed_body``) is returned as a :class:`StreamedBody`.
 
         Exceptions from the function (or from decoding/encoding) propagate: an invocation failure.
         """
@@ -175,7 +108,7 @@ class Invoker:
                 meta.Datum, plan.return_converter.encode(result, expected_type=plan.return_type)
             )
         for param, btype in plan.outs:
-            conv = _REGISTRY.get(btype)
+            conv = CONVERTERS.get(btype)
             if btype == "http" and conv is not None and outs[param] is not None:
                 return typing.cast(meta.Datum, conv.encode(outs[param], expected_type=None))
         return None
@@ -245,3 +178,97 @@ def _call_sync(fn: Any, kwargs: dict[str, Any], ctx: InvocationContext) -> Any:
         return fn(**kwargs)
     finally:
         ctx.thread_local_storage.invocation_id = None
+
+
+# -- the context: func.Context of one invocation ------------------------------------------------
+
+_TraceBase, _RetryBase = functions_context_bases()
+
+
+class TraceContext(_TraceBase):  # type: ignore[misc, valid-type]
+    """The W3C trace context of one invocation (``context.trace_context``)."""
+
+    def __init__(self, trace_parent: str | None, trace_state: str, attributes: dict[str, str]) -> None:
+        """Hold the ``traceparent``/``tracestate`` values the request carried (None: made on first read)."""
+        self._parent, self._state, self._attributes = trace_parent, trace_state, attributes
+
+    @property
+    def trace_state(self) -> str:
+        """The ``tracestate`` header."""
+        return self._state
+
+    @property
+    def trace_parent(self) -> str:
+        """The ``traceparent`` header (a new W3C trace id when the request carried none)."""
+        if self._parent is None:
+            self._parent = _trace_parent()
+        return self._parent
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """Extra attributes (none)."""
+        return self._attributes
+
+
+class _RetryContext(_RetryBase):  # type: ignore[misc, valid-type]
+    @property
+    def retry_count(self) -> int:
+        return 0
+
+    @property
+    def max_retry_count(self) -> int:
+        return 0
+
+    @property
+    def exception(self) -> Any:
+        return None
+
+
+class InvocationContext(func.Context):
+    """The ``context: func.Context`` a function receives (the Python worker's ``Context``).
+
+    User code and the Durable SDK read it (``df_client_middleware`` sends ``invocation_id`` as
+    ``X-Azure-Functions-InvocationId``; logging helpers use ``thread_local_storage``).
+    """
+
+    def __init__(self, invocation_id: str, function_name: str, function_directory: str, trace: TraceContext):
+        """One invocation's context."""
+        self._invocation_id = invocation_id
+        self._function_name = function_name
+        self._function_directory = function_directory
+        self._trace = trace
+        self._tls = threading.local()
+
+    @property
+    def invocation_id(self) -> str:
+        """The invocation's id."""
+        return self._invocation_id
+
+    @property
+    def thread_local_storage(self) -> Any:
+        """Per-invocation thread-local storage."""
+        return self._tls
+
+    @property
+    def function_name(self) -> str:
+        """The function's name."""
+        return self._function_name
+
+    @property
+    def function_directory(self) -> str:
+        """The app's directory."""
+        return self._function_directory
+
+    @property
+    def trace_context(self) -> TraceContext:
+        """The trace context."""
+        return self._trace
+
+    @property
+    def retry_context(self) -> _RetryContext:
+        """The retry context (the local host never retries an HTTP invocation)."""
+        return _RetryContext()
+
+
+def _trace_parent() -> str:
+    return f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"

@@ -1,17 +1,26 @@
-"""The local host's SQLite store: one file, one owner, durable commits, numbered migrations.
+"""The local host's SQLite store: durable commits, grouped; inline work when nothing contends.
 
 Why: a signal is acknowledged (202) only once it is durable, and an entity batch's state is
 committed together with the removal of its mailbox rows, so nothing acknowledged lives only in
-memory. This module owns the host's connection; the rules for opening, transactions and
-migrations are the shared ``durableagent.sqlite_toolkit``:
+memory. :class:`Store` runs SQL on the file ``store_file.StoreFile`` opened and locked: callers
+``await`` it, so a commit's fsync never stalls the event loop, and writes are serialized (one lock
+around every use of a connection).
 
-* WAL + ``synchronous=FULL`` (an acknowledged commit survives power loss), ``busy_timeout`` 30 s,
-  ``foreign_keys=ON``, ``BEGIN IMMEDIATE`` for every write, ``PRAGMA quick_check`` at open;
-* an exclusive ``fcntl`` lock on ``<store>.lock`` for the host's life, so a second host on the same
-  store fails fast instead of racing the first one; file mode 0600 (the store holds keys);
-* SQL runs on one dedicated thread: callers ``await`` it, so a commit's fsync never stalls the
-  event loop, and writes are serialized (one lock around every use of a connection); the durable
-  writes queued meanwhile commit together, one fsync for the group (``group_commit``).
+Group commit: every entity batch, signal and orchestration episode commits ``synchronous=FULL``;
+one at a time, the store thread spends an fsync (2-7 ms on this class of disk) per write, which
+caps a host at a few hundred commits per second however many sessions are in flight. So the
+writes queued while the previous group committed run as one ``BEGIN IMMEDIATE`` … ``COMMIT``, each
+inside its own ``SAVEPOINT`` (:func:`commit_group`; a group of one is a plain
+:func:`~durableagent.sqlite_toolkit.transaction`):
+
+* a write that raises is rolled back to its savepoint and only its caller sees the exception (as
+  if its own transaction had rolled back); the others still commit;
+* the writes run in the order they were queued, each seeing the ones before it: the same outcome
+  as committing them one after another;
+* no caller hears of its write before the group's COMMIT returned (its future resolves after it);
+  a crash before that COMMIT loses the whole group, none of which was acknowledged;
+* when the transaction itself is lost (COMMIT fails, or an error made SQLite roll the whole
+  transaction back) every write of the group fails with that error, and its caller retries.
 
 A write may skip its own fsync (``durable=False``) when the host will make it durable before it
 acknowledges anything that depends on it: the next FULL commit of the file, or :meth:`Store.sync`,
@@ -28,212 +37,135 @@ the WAL with ``TRUNCATE``: a WAL that grew until the disk was full shrinks back 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
-import logging
-import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from durableagent.local.group_commit import PendingWrite, WriteQueue, commit_group
-from durableagent.sqlite_toolkit import (
-    MEMORY,
-    SqliteSchemaError,
-    SqliteSettings,
-    WalRecovery,
-    is_busy,
-    migrate,
-    open_database,
-    packaged_migrations,
-    transaction,
-)
+from durableagent.local.store_file import StoreError, StoreFile
+from durableagent.sqlite_toolkit import MEMORY, WalRecovery, is_busy, transaction
 
-__all__ = ["MEMORY", "Store", "StoreError", "StoreLockedError", "migrations"]
+__all__ = ["MEMORY", "Store"]
 
 R = TypeVar("R")
-log = logging.getLogger("durableagent.local.store")
-SETTINGS = SqliteSettings(synchronous="full", foreign_keys=True, integrity_check=True)
-NORMAL_SETTINGS = SqliteSettings(synchronous="normal", foreign_keys=True, checkpoints=False)
-MIGRATIONS_PACKAGE = "durableagent.local.migrations"
-VERSION_TABLE = "schema_version"
+
+MAX_GROUP = 512
+"""Writes per transaction at most (the rest wait for the next group)."""
 
 
-class StoreError(RuntimeError):
-    """The store cannot be opened (locked by another host, corrupt, newer schema, ...)."""
+@dataclass
+class PendingWrite:
+    """One queued write: the SQL function, what runs after COMMIT, and the caller's future."""
+
+    fn: Callable[[sqlite3.Connection], Any]
+    after_commit: Callable[[], None] | None
+    future: Future[Any]
 
 
-class StoreLockedError(StoreError):
-    """Another host holds the store's lock."""
+class WriteQueue:
+    """Writes waiting for the store thread; :meth:`put` says whether a drain must be scheduled."""
+
+    def __init__(self) -> None:
+        """An empty queue with no drain scheduled."""
+        self._lock = threading.Lock()
+        self._items: list[PendingWrite] = []
+        self._scheduled = False
+
+    def put(self, item: PendingWrite) -> bool:
+        """Queue ``item``; True when the caller must schedule :meth:`take` on the store thread."""
+        with self._lock:
+            self._items.append(item)
+            if self._scheduled:
+                return False
+            self._scheduled = True
+            return True
+
+    def take(self) -> tuple[list[PendingWrite], bool]:
+        """The next group (up to :data:`MAX_GROUP`) and whether more are left (schedule again)."""
+        with self._lock:
+            group, self._items = self._items[:MAX_GROUP], self._items[MAX_GROUP:]
+            more = bool(self._items)
+            self._scheduled = more
+            return group, more
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """``(version, file name, sql)`` of the shipped migrations, in order."""
-    return [(m.version, m.name, m.sql) for m in packaged_migrations(MIGRATIONS_PACKAGE)]
+def commit_group(
+    conn: sqlite3.Connection, group: list[PendingWrite], settled: Callable[[bool], None] | None = None
+) -> None:
+    """Run ``group`` in one transaction on ``conn`` (store thread, lock held) and resolve its futures.
 
-
-def _acquire_lock(path: Path) -> int:
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    ``settled(ok)`` runs before any caller hears the outcome; ``ok`` is False when SQLite failed a
+    write (the store truncates its WAL once writes succeed again, before anyone is answered).
+    """
+    live = [w for w in group if w.future.set_running_or_notify_cancel()]
+    if not live:
+        return
+    if len(live) == 1:
+        only = live[0]
+        try:
+            result = transaction(conn, only.fn)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            if settled is not None:
+                settled(not isinstance(exc, sqlite3.Error))
+            only.future.set_exception(exc)
+            return
+        if settled is not None:
+            settled(True)
+        _resolve([(only, True, result)])
+        return
+    outcomes: list[tuple[PendingWrite, bool, Any]] = []
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-        os.close(fd)
-        raise StoreLockedError(
-            f"store {path} is in use by another durableagent host (pid {holder}); "
-            "stop it or pass a different --store"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, str(os.getpid()).encode(), 0)
-    return fd
+        conn.execute("BEGIN IMMEDIATE")
+        for write in live:
+            conn.execute("SAVEPOINT grouped")
+            try:
+                result = write.fn(conn)
+            except Exception as exc:
+                if not conn.in_transaction:  # SQLite rolled the whole transaction back
+                    raise
+                conn.execute("ROLLBACK TO grouped")
+                conn.execute("RELEASE grouped")
+                outcomes.append((write, False, exc))
+            else:
+                conn.execute("RELEASE grouped")
+                outcomes.append((write, True, result))
+        conn.execute("COMMIT")
+    except BaseException as exc:  # noqa: BLE001 - the whole group failed: every caller hears why
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        finally:
+            if settled is not None:
+                settled(not isinstance(exc, sqlite3.Error))
+            for write in live:
+                write.future.set_exception(exc)
+        return
+    if settled is not None:
+        settled(not any(not ok and isinstance(value, sqlite3.Error) for _w, ok, value in outcomes))
+    _resolve(outcomes)
 
 
-class Store:
+def _resolve(outcomes: list[tuple[PendingWrite, bool, Any]]) -> None:
+    for write, ok, value in outcomes:
+        if not ok:
+            write.future.set_exception(value)
+            continue
+        if write.after_commit is not None:
+            write.after_commit()
+        write.future.set_result(value)
+
+
+class Store(StoreFile):
     """The open store. SQL functions receive the connection and run on the store thread."""
 
     def __init__(self, location: str | Path) -> None:
-        """Open (creating and migrating if needed) and lock the store at ``location``.
-
-        Raises:
-            StoreLockedError: another host holds the store.
-            StoreError: the file is not a usable database, or a newer release migrated it.
-        """
-        self.location = str(location)
-        self.path: Path | None = None if self.location == MEMORY else Path(self.location)
-        self._lock_fd: int | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        self._conn: sqlite3.Connection | None = None  # synchronous=FULL, on the store thread
-        self._normal: sqlite3.Connection | None = None  # NORMAL, busy_timeout=0: inline reads and writes
-        self._lock = threading.Lock()  # held by every use of a connection
+        """Open (creating and migrating if needed) and lock the store at ``location`` (``StoreFile``)."""
         self._writes = WriteQueue()  # durable writes waiting for the next group commit
         self._recovery = WalRecovery()  # a full disk: the WAL is truncated once writes succeed again
-        self._thread: threading.Thread | None = None
-        try:
-            if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._lock_fd = _acquire_lock(self.path)
-            self._executor.submit(self._open).result()
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            raise StoreError(f"store {self.location} is not a usable SQLite database ({exc})") from exc
-        except SqliteSchemaError as exc:
-            self.close()
-            raise StoreError(f"store {self.location}: {exc}") from exc
-        except BaseException:
-            self.close()
-            raise
-
-    # -- lifecycle (store thread) ---------------------------------------------------------------
-
-    def _open(self) -> None:
-        self._thread = threading.current_thread()
-        conn = open_database(self.location, SETTINGS)
-        self._conn = conn
-        if self.path is not None:
-            os.chmod(self.path, 0o600)
-        migrate(conn, packaged_migrations(MIGRATIONS_PACKAGE), VERSION_TABLE)
-        # A second connection of the same file (the same database for :memory:), for inline work:
-        # opened waiting as usual, then it never waits (a busy file sends the work to this thread).
-        if self.path is None:
-            self._normal = conn
-        else:
-            self._normal = open_database(self.location, NORMAL_SETTINGS)
-            self._normal.execute("PRAGMA busy_timeout=0")
-
-    def _close_conn(self) -> None:
-        for conn in {id(c): c for c in (self._normal, self._conn) if c is not None}.values():
-            conn.close()
-        self._conn = self._normal = None
-
-    def close(self) -> None:
-        """Close the connection and release the lock (idempotent)."""
-        with contextlib.suppress(RuntimeError):
-            self._executor.submit(self._close_conn).result()
-        self._executor.shutdown(wait=True)
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the flock
-            self._lock_fd = None
-
-    # -- running SQL (store thread) -------------------------------------------------------------
-
-    def _conn_or_fail(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError("store is closed")
-        return self._conn
-
-    def _read(self, fn: Callable[[sqlite3.Connection], R]) -> R:
-        with self._lock:
-            return fn(self._conn_or_fail())
-
-    def _queue_write(
-        self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None
-    ) -> Future[R]:
-        """Queue a durable write for the store thread's next group commit (``group_commit``)."""
-        future: Future[R] = Future()
-        if self._writes.put(PendingWrite(fn, after_commit, future)):
-            self._executor.submit(self._commit_writes)
-        return future
-
-    def _commit_writes(self) -> None:
-        group, more = self._writes.take()
-        if more:
-            self._executor.submit(self._commit_writes)
-        with self._lock:
-            if self._conn is None:
-                for write in group:
-                    if write.future.set_running_or_notify_cancel():
-                        write.future.set_exception(StoreError("store is closed"))
-                return
-            try:
-                commit_group(self._conn, group, self._settled)
-            except BaseException as exc:  # noqa: BLE001 - no caller may wait forever
-                for write in group:
-                    if not write.future.done():
-                        write.future.set_exception(exc)
-
-    def _settled(self, ok: bool) -> None:
-        """After a group commit, before its callers hear: note a failure, or truncate the WAL after one."""
-        if not ok:
-            self._recovery.failed = True
-        elif self._conn is not None:
-            self._recovery.succeeded(self._conn)
-
-    def _inline(self, fn: Callable[[sqlite3.Connection], R], *, write: bool) -> tuple[bool, R | None]:
-        """Run ``fn`` on this thread if nothing else holds the store; ``(False, None)`` when busy."""
-        if not self._lock.acquire(blocking=False):
-            return False, None
-        try:
-            conn = self._normal
-            if conn is None:
-                raise StoreError("store is closed")
-            try:
-                return True, transaction(conn, fn) if write else fn(conn)
-            except sqlite3.OperationalError as exc:
-                if is_busy(exc):  # another connection of the file (the conversation store) writes
-                    return False, None
-                self._recovery.failed = self._recovery.failed or write
-                raise
-        finally:
-            self._lock.release()
-
-    def _sync(self) -> None:
-        """Flush the WAL to disk: every commit made so far becomes durable."""
-        if self.path is None:
-            return
-        wal = self.path.with_name(self.path.name + "-wal")
-        with self._lock:
-            try:
-                fd = os.open(wal, os.O_RDONLY)
-            except FileNotFoundError:  # checkpointed and removed: everything is in the main file
-                return
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        super().__init__(location)
 
     # -- the API --------------------------------------------------------------------------------
 
@@ -284,6 +216,55 @@ class Store:
         self._not_on_store_thread()
         return self._queue_write(fn, None).result()
 
-    def _not_on_store_thread(self) -> None:
-        if threading.current_thread() is self._thread:
-            raise RuntimeError("blocking store call from the store thread would deadlock")
+    # -- running SQL (store thread) -------------------------------------------------------------
+
+    def _queue_write(
+        self, fn: Callable[[sqlite3.Connection], R], after_commit: Callable[[], None] | None
+    ) -> Future[R]:
+        """Queue a durable write for the store thread's next group commit (:func:`commit_group`)."""
+        future: Future[R] = Future()
+        if self._writes.put(PendingWrite(fn, after_commit, future)):
+            self._executor.submit(self._commit_writes)
+        return future
+
+    def _commit_writes(self) -> None:
+        group, more = self._writes.take()
+        if more:
+            self._executor.submit(self._commit_writes)
+        with self._lock:
+            if self._conn is None:
+                for write in group:
+                    if write.future.set_running_or_notify_cancel():
+                        write.future.set_exception(StoreError("store is closed"))
+                return
+            try:
+                commit_group(self._conn, group, self._settled)
+            except BaseException as exc:  # noqa: BLE001 - no caller may wait forever
+                for write in group:
+                    if not write.future.done():
+                        write.future.set_exception(exc)
+
+    def _settled(self, ok: bool) -> None:
+        """After a group commit, before its callers hear: note a failure, or truncate the WAL after one."""
+        if not ok:
+            self._recovery.failed = True
+        elif self._conn is not None:
+            self._recovery.succeeded(self._conn)
+
+    def _inline(self, fn: Callable[[sqlite3.Connection], R], *, write: bool) -> tuple[bool, R | None]:
+        """Run ``fn`` on this thread if nothing else holds the store; ``(False, None)`` when busy."""
+        if not self._lock.acquire(blocking=False):
+            return False, None
+        try:
+            conn = self._normal
+            if conn is None:
+                raise StoreError("store is closed")
+            try:
+                return True, transaction(conn, fn) if write else fn(conn)
+            except sqlite3.OperationalError as exc:
+                if is_busy(exc):  # another connection of the file (the conversation store) writes
+                    return False, None
+                self._recovery.failed = self._recovery.failed or write
+                raise
+        finally:
+            self._lock.release()

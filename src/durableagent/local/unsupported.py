@@ -16,8 +16,7 @@ from typing import Any
 import azure.functions as func
 
 from durableagent.contract.problems import Problem
-from durableagent.local.indexing import HTTP_TRIGGER, AppIndex
-from durableagent.local.invoke import FunctionPlan, plan_function
+from durableagent.local.indexing import HTTP_TRIGGER, AppIndex, FunctionPlan, plan_function
 from durableagent.local.json_functions import JsonBinding, JsonFunction
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"

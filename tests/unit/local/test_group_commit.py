@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from durableagent.local import group_commit
+from durableagent.local import store as store_mod
 from durableagent.local.store import Store
 
 
@@ -98,13 +98,13 @@ def test_a_lost_transaction_fails_every_write_of_the_group(store: Store) -> None
 
 
 def test_groups_are_bounded(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(group_commit, "MAX_GROUP", 3)
+    monkeypatch.setattr(store_mod, "MAX_GROUP", 3)
     sizes: list[int] = []
-    real = group_commit.commit_group
+    real = store_mod.commit_group
 
     def spy(
         conn: sqlite3.Connection,
-        group: list[group_commit.PendingWrite],
+        group: list[store_mod.PendingWrite],
         settled: Callable[[bool], None] | None = None,
     ) -> None:
         sizes.append(len(group))

@@ -15,11 +15,12 @@ from durableagent.conversation.factory import StoreHolder
 from durableagent.entity_client import SdkEntityClient
 from durableagent.http.edge import RouteContext
 from durableagent.local import entity_tables as tables
+from durableagent.local.app_loading import index_app
 from durableagent.local.durable_api import operation_input
 from durableagent.local.entity_engine import EntityEngine
-from durableagent.local.indexing import index_app
+from durableagent.local.indexing import plan_function
 from durableagent.local.inprocess_entities import InProcessEntities
-from durableagent.local.invoke import Invoker, plan_function
+from durableagent.local.invoke import Invoker
 from durableagent.local.store import MEMORY, Store
 from durableagent.local.wire.client_binding import client_binding_json
 from durableagent.options import AppOptions

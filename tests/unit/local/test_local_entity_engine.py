@@ -14,9 +14,10 @@ import azure.durable_functions as df
 import pytest
 
 from durableagent.local import entity_tables as tables
+from durableagent.local.app_loading import index_app
 from durableagent.local.entity_engine import EntityCallResult, EntityEngine
-from durableagent.local.indexing import index_app
-from durableagent.local.invoke import Invoker, plan_function
+from durableagent.local.indexing import plan_function
+from durableagent.local.invoke import Invoker
 from durableagent.local.store import MEMORY, Store
 
 # The SDK's get_state() emits a one-shot DeprecationWarning (df_loads without expected_type); the

@@ -12,11 +12,12 @@ import azure.functions as func
 import pytest
 
 from durableagent.local import http_io
+from durableagent.local.app_loading import index_app
 from durableagent.local.durable_api import DurableApi, DurableRequest, DurableResponse
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.http_protocol import HostNames
-from durableagent.local.indexing import index_app
-from durableagent.local.invoke import Invoker, plan_function
+from durableagent.local.indexing import plan_function
+from durableagent.local.invoke import Invoker
 from durableagent.local.keys import build_keyring
 from durableagent.local.router import Router
 from durableagent.local.settings import KeySettings

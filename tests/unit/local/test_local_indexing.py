@@ -11,9 +11,10 @@ import azure.functions as func
 import pytest
 
 from durableagent.local import banner, cli
+from durableagent.local.app_loading import find_app, import_script, index_app
 from durableagent.local.bootstrap import build_context
 from durableagent.local.host_context import HostContext
-from durableagent.local.indexing import IndexingError, find_app, import_script, index_app
+from durableagent.local.indexing import IndexingError
 from durableagent.local.settings import load_settings
 from durableagent.local.store import MEMORY, Store
 

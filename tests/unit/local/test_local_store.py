@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from durableagent.local import entity_tables as tables
-from durableagent.local import store as store_mod
-from durableagent.local.store import MEMORY, Store, StoreError, StoreLockedError
+from durableagent.local import store_file
+from durableagent.local.store import MEMORY, Store
+from durableagent.local.store_file import StoreError, StoreLockedError
 from durableagent.sqlite_toolkit import statements
 
 
@@ -25,7 +26,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def test_migrations_are_shipped_as_package_data_in_order() -> None:
-    found = store_mod.migrations()
+    found = store_file.migrations()
     assert found[0][0] == 1
     assert found[0][1].startswith("0001_")
     assert [v for v, _, _ in found] == sorted(v for v, _, _ in found)
@@ -34,7 +35,7 @@ def test_migrations_are_shipped_as_package_data_in_order() -> None:
 def test_open_applies_migrations_and_records_them(store: Store) -> None:
     versions = store.read_sync(lambda c: c.execute("SELECT version, name FROM schema_version").fetchall())
     assert versions[0] == (1, "0001_entities.sql")
-    assert len(versions) == len(store_mod.migrations())
+    assert len(versions) == len(store_file.migrations())
     names = store.read_sync(
         lambda c: {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     )
@@ -68,7 +69,7 @@ def test_reopen_keeps_data_and_does_not_reapply_migrations(tmp_path: Path) -> No
     try:
         assert [r.operation for r in s.read_sync(lambda c: tables.load_batch(c, "@counter@k", 10))] == ["add"]
         assert s.read_sync(lambda c: c.execute("SELECT count(*) FROM schema_version").fetchone()[0]) == len(
-            store_mod.migrations()
+            store_file.migrations()
         )
     finally:
         s.close()

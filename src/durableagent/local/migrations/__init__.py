@@ -1,4 +1,4 @@
 """Numbered SQL migrations of the local host's SQLite store (``NNNN_name.sql``, applied in order).
 
-This package holds data only; ``durableagent.local.store`` reads the files with ``importlib.resources``.
+This package holds data only; ``durableagent.local.store_file`` reads the files with ``importlib.resources``.
 """

@@ -30,7 +30,7 @@ from durableagent.local.triggers.invocation import binding_props
 from durableagent.local.triggers.queue_listener import encode_body
 
 if TYPE_CHECKING:
-    from durableagent.local.invoke import FunctionPlan
+    from durableagent.local.indexing import FunctionPlan
     from durableagent.local.triggers.storage_engine import StorageEngine
 
 STORAGE_INPUTS = ("blob", "table")
