@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from durableagent.http import http_model
 from durableagent.http.fastapi_mode import classic_request, fastapi_function, fastapi_response
-from durableagent.http.stream_reply import StreamingHttpResponse, StreamReply, buffered, classic_function
+from durableagent.http.replies import StreamingHttpResponse, StreamReply, buffered, classic_function
 
 pytestmark = pytest.mark.anyio
 

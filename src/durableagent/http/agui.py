@@ -10,21 +10,19 @@ durably, so it is not replayed into the session. The answer is the turn's stream
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import azure.functions as func
 
-from durableagent.contract.problems import IdempotencyKeyReused, InvalidRequest, RoleNotAllowed
+from durableagent.contract.problems import InvalidRequest, RoleNotAllowed
 from durableagent.contract.validate import ValidatedRequest
-from durableagent.entity.record import record_of
+from durableagent.conversation.stream_base import StreamKey
 from durableagent.entity.turn_io import RunOperation
-from durableagent.entity_client import State
 from durableagent.http.edge import RouteContext, serve
-from durableagent.http.stream import require_event_stream, start_streamed_turn
-from durableagent.http.stream_reply import Reply
-from durableagent.http.stream_tail import Answer
+from durableagent.http.replies import Reply
+from durableagent.http.run import start_streamed_turn
+from durableagent.http.stream import require_event_stream
 
 TEMPLATE = "agents/{agentName}/ag-ui"
 MAX_BODY_BYTES = 1024 * 1024  # AG-UI clients send their whole history; the local host's own limit
@@ -50,14 +48,6 @@ def user_message(messages: list[Any]) -> str:
         if text:
             return text
     raise InvalidRequest("RunAgentInput.messages must hold a user message with text.")
-
-
-def _answer(state: State, op: RunOperation) -> Answer | None:
-    record = record_of(state)
-    entry = record.entry(op.correlation_id) if record is not None else None
-    if record is None or entry is None or entry.fingerprint != op.fingerprint:
-        return None
-    return (entry, record)
 
 
 def agui_function(ctx: RouteContext) -> Callable[..., Awaitable[Reply]]:
@@ -90,10 +80,5 @@ async def _run(
         raise RoleNotAllowed("This app does not accept messages with role 'user'.")
     op = RunOperation(correlation_id=run_id, message=user_message(body["messages"]), stream=True)
     entities = ctx.entities(binding, context.invocation_id)
-    answer = functools.partial(_answer, op=op)
-    state = await entities.read(registration.name, session)
-    known = record_of(state)
-    entry = known.entry(op.correlation_id) if known is not None else None
-    if entry is not None and entry.fingerprint != op.fingerprint:
-        raise IdempotencyKeyReused("This runId was already used with a different message.")
-    return await start_streamed_turn(ctx, req, entities, registration.name, session, op, answer, TEMPLATE)
+    key = StreamKey(registration.name, session, op.correlation_id)
+    return await start_streamed_turn(ctx, req, entities, key, op, "enqueue", TEMPLATE)

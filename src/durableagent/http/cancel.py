@@ -20,13 +20,13 @@ from durableagent_models import CorrelationId, SessionId, TurnCancel
 from durableagent.contract.problems import TurnNotFound
 from durableagent.contract.turn_problems import TurnDiscarded, TurnFinished
 from durableagent.contract.validate import ValidatedRequest
+from durableagent.conversation.control import control_of
+from durableagent.entity.cancel import deliver
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import LedgerEntry, record_of
 from durableagent.entity_client import State
-from durableagent.http.edge import RouteContext, json_response, serve
-from durableagent.http.multitask import request_cancel
-from durableagent.http.run import turn_location
-from durableagent.http.stream_reply import Reply
+from durableagent.http.edge import RouteContext, serve
+from durableagent.http.replies import Reply, json_response, turn_location
 from durableagent.http.turn_lookup import view_request
 
 TEMPLATE = "agents/{agentName}/{sessionId}/turns/{correlationId}/cancel"
@@ -36,6 +36,16 @@ CANCELLED_SLUG = "turn-cancelled"
 def was_cancelled(entry: LedgerEntry) -> bool:
     """Whether a final ledger entry records a cancelled turn."""
     return entry.problem is not None and str(entry.problem.get("type", "")).endswith("/" + CANCELLED_SLUG)
+
+
+async def request_cancel(ctx: RouteContext, agent: str, session: str, request_id: str) -> bool:
+    """Mark the request cancelled (durably) and stop it if it runs here; False if the store has no marks."""
+    control = control_of(ctx.store())
+    if control is None:
+        return False
+    await run_async(control.set_mark(agent, session, request_id, "cancel"))
+    deliver(agent, session, request_id)
+    return True
 
 
 def cancel_function(ctx: RouteContext) -> Callable[..., Awaitable[Reply]]:

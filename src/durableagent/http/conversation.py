@@ -33,8 +33,8 @@ from durableagent.entity.record import record_of
 from durableagent.entity.turn_io import reply_text
 from durableagent.entity.view import conversation
 from durableagent.entity_client import EntityClient, State
-from durableagent.http.edge import RouteContext, json_response, serve
-from durableagent.http.stream_reply import Reply
+from durableagent.http.edge import RouteContext, serve
+from durableagent.http.replies import Reply, json_response
 
 TEMPLATE = "agents/{agentName}/{sessionId}"
 _NOT_FOUND = "No conversation with this session id exists for this agent."

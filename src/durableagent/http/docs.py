@@ -18,8 +18,8 @@ import azure.functions as func
 
 from durableagent.contract.problems import NotFound
 from durableagent.contract.validate import ValidatedRequest
-from durableagent.http.edge import bytes_response, route_prefix_of, serve, text_response
-from durableagent.http.stream_reply import Reply
+from durableagent.http.edge import serve
+from durableagent.http.replies import Reply, bytes_response, route_prefix_of, text_response
 
 PAGE_TEMPLATE = "docs"
 ASSET_TEMPLATE = "docs/assets/{assetName}"

@@ -1,4 +1,4 @@
-"""Every request's way in and its response's way out: validation, the error boundary, the app's parts.
+"""Every request's way in: validation, the error boundary, the app's parts, what the request asks for.
 
 A route handler only ever sees a request that matches openapi.yaml (``serve``); whatever it raises
 becomes a problem+json response. Unknown exceptions become a 500 ``internal-error`` carrying the
@@ -6,14 +6,17 @@ invocation's correlation id; neither the response nor the log line carries the e
 (it may hold prompts or secrets) unless ``DURABLEAGENT_DEBUG_LOGS=1`` asks for tracebacks.
 
 Also here: the adapter of ``func.HttpRequest`` to openapi-core's ``Request`` protocol (the contract
-layer does not import azure.functions), and :class:`RouteContext`, the typed view of the app that
-handlers get instead of the app itself.
+layer does not import azure.functions), :class:`RouteContext`, the typed view of the app that
+handlers get instead of the app itself, and what a request asks for in its standard headers: the
+media it accepts (:func:`accepts`) and how long it waits for its answer (:func:`wait_preference`).
+Answers go out through ``http/replies.py``.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,7 +27,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 from openapi_core.datatypes import RequestParameters
-from pydantic import BaseModel
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.http import parse_cookie
 
@@ -36,14 +38,13 @@ from durableagent.contract.problems import (
     MethodNotAllowed,
     Problem,
     StoreUnavailable,
-    render,
 )
 from durableagent.contract.validate import ContractValidator, ValidatedRequest
 from durableagent.conversation.base import ConversationStore, StoreUnavailableError
 from durableagent.conversation.factory import StoreHolder
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity_client import EntityClient
-from durableagent.http.stream_reply import Reply, StreamReply
+from durableagent.http.replies import Reply, StreamReply, problem_response, route_prefix_of
 from durableagent.logs import THROTTLE, log_failure
 from durableagent.options import AppOptions
 
@@ -141,12 +142,6 @@ def _validator(route_prefix: str, max_body_bytes: int) -> ContractValidator:
     return ContractValidator(route_prefix=route_prefix, limits=Limits(max_body_bytes=max_body_bytes))
 
 
-def route_prefix_of(url: str, template: str) -> str:
-    """The host's route prefix: the request path minus the segments of the route's ``template``."""
-    segments = [s for s in urlsplit(url).path.split("/") if s]
-    return "/".join(segments[: max(0, len(segments) - len(template.split("/")))])
-
-
 async def serve(
     req: func.HttpRequest,
     template: str,
@@ -201,42 +196,77 @@ async def serve(
     return response
 
 
-def json_response(
-    body: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None
-) -> func.HttpResponse:
-    """A JSON response with a contract model as its body."""
-    return func.HttpResponse(
-        body.model_dump_json().encode("utf-8"),
-        status_code=status,
-        headers=dict(headers or {}),
-        mimetype="application/json",
-        charset="utf-8",
-    )
+# What a request asks for in its standard headers: the media it accepts, how long it waits.
+
+_REFUSED = re.compile(r"q=0(\.0*)?\s*($|;)")
+def accepts(accept: str | None, *media: str) -> bool:
+    """Whether an ``Accept`` header allows one of ``media`` (no header allows anything; ``q=0`` refuses)."""
+    if not accept:
+        return True
+    for part in accept.split(","):
+        token, _, params = part.strip().lower().partition(";")
+        for one in media:
+            if token in (one, "*/*", one.split("/")[0] + "/*") and not _REFUSED.search(params):
+                return True
+    return False
 
 
-def text_response(
-    text: str, status: int = 200, headers: Mapping[str, str] | None = None, mimetype: str = "text/plain"
-) -> func.HttpResponse:
-    """A text response (UTF-8)."""
-    return func.HttpResponse(
-        text.encode("utf-8"),
-        status_code=status,
-        headers=dict(headers or {}),
-        mimetype=mimetype,
-        charset="utf-8",
-    )
+def names_media(accept: str | None, media: str) -> bool:
+    """Whether ``Accept`` names ``media`` itself (``*/*`` keeps a route's default answer)."""
+    return bool(accept) and media in str(accept).lower()
 
 
-def bytes_response(body: bytes, mimetype: str, headers: Mapping[str, str] | None = None) -> func.HttpResponse:
-    """A 200 response with a ready-made body."""
-    return func.HttpResponse(body, status_code=200, headers=dict(headers or {}), mimetype=mimetype)
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "y", "on"}), frozenset({"false", "0", "no", "n", "off"})
 
 
-def problem_response(problem: Problem, instance: str | None = None, **extensions: Any) -> func.HttpResponse:
-    """Render ``problem`` as application/problem+json (extension members added when valid)."""
-    for key, value in extensions.items():
-        if value is not None:
-            problem.extensions.setdefault(key, value)
-    status, headers, body = render(problem, instance)
-    mimetype = headers.pop("Content-Type")
-    return func.HttpResponse(body, status_code=status, headers=headers, mimetype=mimetype, charset="utf-8")
+@dataclass(frozen=True)
+class WaitPreference:
+    """How long to wait for the reply, and the ``Prefer`` token honoured (for ``Preference-Applied``)."""
+
+    seconds: float
+    applied: str | None
+
+
+def parse_bool(value: Any) -> bool | None:
+    """``True``/``False`` for the usual spellings, ``None`` for anything else (so the next source decides)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE or lowered in _FALSE:
+            return lowered in _TRUE
+    return None
+
+
+def parse_prefer(header: str | None) -> tuple[bool, float | None]:
+    """``(respond_async, wait_seconds)`` from a ``Prefer`` header; unknown preferences are ignored."""
+    respond_async, wait = False, None
+    for part in (header or "").split(","):
+        token = part.split(";", 1)[0].strip().lower()
+        if token == "respond-async":  # noqa: S105 - a Prefer token, not a secret
+            respond_async = True
+        elif token.startswith("wait="):
+            try:
+                wait = max(0.0, float(token[5:].strip().strip('"')))
+            except ValueError:
+                continue
+    return respond_async, wait
+
+
+def wait_preference(
+    headers: Mapping[str, Any], query: Mapping[str, Any], body_wait: Any, cap: float
+) -> WaitPreference:
+    """How long to wait for the reply before answering 202.
+
+    Precedence: the ``x-ms-wait-for-response`` header, the ``wait_for_response`` query parameter,
+    the body's, ``Prefer`` (RFC 7240: ``respond-async``, ``wait=N``), then the app's wait cap ``cap``.
+    """
+    for explicit in (headers.get("x-ms-wait-for-response"), query.get("wait_for_response"), body_wait):
+        decided = parse_bool(explicit)
+        if decided is not None:
+            return WaitPreference(cap if decided else 0.0, None)
+    respond_async, wait = parse_prefer(headers.get("prefer"))
+    if wait is not None:
+        applied = f"wait={wait:g}" if not respond_async else f"respond-async, wait={wait:g}"
+        return WaitPreference(min(wait, cap), applied)
+    return WaitPreference(0.0, "respond-async") if respond_async else WaitPreference(cap, None)

@@ -17,7 +17,7 @@ Azure/azure-functions-python-worker ``azure_functions_worker/http_v2.py`` and ``
 
 So ``AgentFunctionApp(http_streaming=True)`` registers each route of ``http/routes.py`` through
 :func:`fastapi_function`: the FastAPI request becomes the ``func.HttpRequest`` the handlers already
-understand (:func:`classic_request`), and their :data:`~durableagent.http.stream_reply.Reply`
+understand (:func:`classic_request`), and their :data:`~durableagent.http.replies.Reply`
 becomes a FastAPI response (:func:`fastapi_response`; a ``StreamReply`` a ``StreamingResponse``).
 The same validation, problems and JSON as the classic model, by construction.
 """
@@ -30,7 +30,7 @@ import azure.functions as func
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
-from durableagent.http.stream_reply import Reply, StreamReply
+from durableagent.http.replies import Reply, StreamReply
 
 ClassicFunction = Callable[..., Awaitable[Reply]]
 FastApiFunction = Callable[..., Awaitable[Response]]

@@ -13,8 +13,8 @@ from durableagent_models import Agent, Health
 
 from durableagent.contract.spec import spec_json, spec_yaml
 from durableagent.contract.validate import ValidatedRequest
-from durableagent.http.edge import RouteContext, bytes_response, json_response, route_prefix_of, serve
-from durableagent.http.stream_reply import Reply
+from durableagent.http.edge import RouteContext, serve
+from durableagent.http.replies import Reply, bytes_response, json_response, route_prefix_of
 
 HEALTH_TEMPLATE = "health"
 JSON_TEMPLATE = "openapi.json"

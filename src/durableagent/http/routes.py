@@ -7,9 +7,9 @@ the binding the SDK's ``durable_client_input`` declares, without its per-request
 ``RouteContext.entities`` picks the client the request needs. A route's template is its
 URL under the host's route prefix; handlers derive the prefix from it (``edge.route_prefix_of``).
 
-Handlers return a :data:`~durableagent.http.stream_reply.Reply` (a whole ``func.HttpResponse`` or
+Handlers return a :data:`~durableagent.http.replies.Reply` (a whole ``func.HttpResponse`` or
 a ``StreamReply``). Registration picks the app's HTTP model once: classic functions
-(``stream_reply.classic_function``: a stream is sent whole) or, with ``http_streaming``, the
+(``replies.classic_function``: a stream is sent whole) or, with ``http_streaming``, the
 FastAPI-typed functions of the Azure HTTP streams extension (``http/fastapi_mode.py``).
 """
 
@@ -23,7 +23,7 @@ import azure.functions as func
 
 from durableagent.http import agui, cancel, conversation, docs, meta, run, sessions_list, stream, turn_status
 from durableagent.http.edge import DEFAULT_LIMITS, RouteContext
-from durableagent.http.stream_reply import Reply, classic_function
+from durableagent.http.replies import Reply, classic_function
 
 HttpFunction = Callable[..., Awaitable[Reply]]
 

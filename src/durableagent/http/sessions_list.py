@@ -18,8 +18,8 @@ from durableagent.contract.validate import ValidatedRequest
 from durableagent.conversation.base import StoreUnavailableError
 from durableagent.conversation.sessions import InvalidCursorError
 from durableagent.entity.loop import run_async
-from durableagent.http.edge import RouteContext, json_response, serve
-from durableagent.http.stream_reply import Reply
+from durableagent.http.edge import RouteContext, serve
+from durableagent.http.replies import Reply, json_response
 
 TEMPLATE = "agents/{agentName}/sessions"
 DEFAULT_LIMIT = 100

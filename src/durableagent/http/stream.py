@@ -1,11 +1,12 @@
 """Streamed turns: ``GET .../turns/{correlationId}/stream`` and the start of a streamed ``POST``.
 
 ``POST /agents/{name}/run`` with ``Accept: text/event-stream`` and ``POST /agents/{name}/ag-ui``
-signal the turn with ``stream: true`` (the entity then writes its events to the stream log, see
-``entity/turn_stream``) and answer with :func:`open_stream`. ``GET .../stream`` attaches to a queued,
-running or finished turn. All three resume after ``Last-Event-ID`` (header) or ``lastEventId``
-(query, for ``EventSource`` reconnects that cannot set headers): a malformed one is a 400, an
-``Accept`` without ``text/event-stream`` (nor ``*/*``, ``text/*``) a 406, an unknown turn a 404.
+(``http/run.start_streamed_turn``) signal the turn with ``stream: true`` (the entity then writes
+its events to the stream log, see ``entity/turn_stream``) and answer with :func:`open_stream`.
+``GET .../stream`` attaches to a queued, running or finished turn. All three resume after
+``Last-Event-ID`` (header) or ``lastEventId`` (query, for ``EventSource`` reconnects that cannot
+set headers): a malformed one is a 400, an ``Accept`` without ``text/event-stream`` (nor ``*/*``,
+``text/*``) a 406, an unknown turn a 404.
 A client that goes away does not cancel the turn.
 """
 
@@ -18,18 +19,17 @@ from typing import Any
 
 import azure.functions as func
 
-from durableagent.contract.problems import InvalidLastEventId, NotAcceptable, PreconditionFailed, TurnNotFound
+from durableagent.contract.problems import InvalidLastEventId, NotAcceptable, TurnNotFound
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.conversation.stream_base import StreamKey
 from durableagent.conversation.streams import stream_log_of
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import record_of
-from durableagent.entity.turn_io import RunOperation
 from durableagent.entity_client import EntityClient, State
-from durableagent.http.edge import RouteContext, serve
+from durableagent.http.edge import RouteContext, accepts, serve
+from durableagent.http.replies import Answer, Reply, StreamReply, stored_reply, turn_location
 from durableagent.http.sse import SSE_CONTENT_TYPE, SSE_MEDIA_TYPE, STREAM_HEADERS
-from durableagent.http.stream_reply import Reply, StreamReply
-from durableagent.http.stream_tail import Answer, Tail, frames
+from durableagent.http.stream_tail import Tail, frames
 
 TEMPLATE = "agents/{agentName}/{sessionId}/turns/{correlationId}/stream"
 SETTLE_SECONDS = 30.0  # longest wait for the commit of a turn whose log has ended
@@ -57,37 +57,14 @@ def last_event_id(headers: Mapping[str, str], query: Mapping[str, Any]) -> int:
     return int(text)
 
 
-def _accepts(accept: str, media: str) -> bool:
-    for part in accept.split(","):
-        token, _, params = part.strip().lower().partition(";")
-        if token in (media, "*/*", media.split("/")[0] + "/*") and not re.search(
-            r"q=0(\.0*)?\s*($|;)", params
-        ):
-            return True
-    return False
-
-
 def require_event_stream(accept: str | None) -> None:
     """Raise :class:`NotAcceptable` unless ``Accept`` allows ``text/event-stream``."""
-    if accept and not _accepts(accept, SSE_MEDIA_TYPE):
+    if not accepts(accept, SSE_MEDIA_TYPE):
         raise NotAcceptable("This route answers text/event-stream only.")
-
-
-def require_run_media(accept: str | None) -> None:
-    """Raise :class:`NotAcceptable` unless ``Accept`` allows one of the run route's answers."""
-    if accept and not any(_accepts(accept, m) for m in (SSE_MEDIA_TYPE, "application/json", "text/plain")):
-        raise NotAcceptable("This route answers application/json, text/plain or text/event-stream.")
-
-
-def wants_event_stream(accept: str | None) -> bool:
-    """Whether ``Accept`` names ``text/event-stream`` itself (``*/*`` keeps the JSON answer)."""
-    return bool(accept) and SSE_MEDIA_TYPE in str(accept).lower()
 
 
 def stream_url(url: str, template: str, agent: str, session: str, correlation_id: str) -> str:
     """The absolute URL of a turn's stream (the ``Location`` of a streamed response)."""
-    from durableagent.http.run import turn_location
-
     return turn_location(url, agent, session, correlation_id, template) + "/stream"
 
 
@@ -116,11 +93,9 @@ async def open_stream(
 
 def reply_reader(ctx: RouteContext) -> ReplyOf:
     """How a stream gets a finished turn's 200 body (the ledger's outbox, else the transcript)."""
-    from durableagent.http.run import stored_reply
-
     async def reply_of(answer: Answer) -> dict[str, object]:
         entry, record = answer
-        reply = await stored_reply(ctx, entry, record)
+        reply = await stored_reply(ctx.store(), entry, record)
         loaded: dict[str, object] = json.loads(reply.model_dump_json())
         return loaded
 
@@ -159,32 +134,4 @@ async def _attach(
         if known is None and await run_async(stream_log_of(ctx.store()).last(key)) is None:
             raise TurnNotFound("No turn with this correlation id is known for this session.")
     headers = {"x-ms-session-id": session, "x-ms-correlation-id": correlation_id}
-    return await open_stream(ctx, entities, key, after, answer_of, reply_reader(ctx), headers)
-
-
-async def start_streamed_turn(
-    ctx: RouteContext,
-    req: func.HttpRequest,
-    entities: EntityClient,
-    agent: str,
-    session: str,
-    op: RunOperation,
-    answer_of: AnswerOf,
-    template: str,
-) -> Reply:
-    """Signal ``op`` (unless the ledger answers it already) and stream its turn from the start."""
-    key = StreamKey(agent, session, op.correlation_id)
-    after = last_event_id(req.headers, {})
-    state = await entities.read(agent, session)
-    if op.if_match is not None and op.if_match != getattr(record_of(state), "etag", None):
-        raise PreconditionFailed("If-Match does not match the session's current ETag; read it again.")
-    if answer_of(state) is None:
-        await entities.signal(agent, session, "run_agent", op.to_input())
-        await entities.flush()
-        await run_async(ctx.store().mark_accepted(agent, session, op.correlation_id))
-    headers = {
-        "x-ms-session-id": session,
-        "x-ms-correlation-id": op.correlation_id,
-        "Location": stream_url(req.url, template, agent, session, op.correlation_id),
-    }
     return await open_stream(ctx, entities, key, after, answer_of, reply_reader(ctx), headers)

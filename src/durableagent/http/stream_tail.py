@@ -32,14 +32,13 @@ from durableagent.conversation import stream_hub
 from durableagent.conversation.stream_base import StreamEntry, StreamKey, StreamLog
 from durableagent.entity import stream_events as ev
 from durableagent.entity.loop import run_async
-from durableagent.entity.record import LedgerEntry, SessionRecord
+from durableagent.http.replies import Answer
 from durableagent.http.sse import KEEPALIVE, RETRY, frame
 
 POLL_MIN, POLL_MAX = 0.25, 2.0
 KEEPALIVE_SECONDS = 15.0
 PAGE = 256
 CONNECTION_EVENTS_ENV = "DURABLEAGENT_STREAM_CONNECTION_EVENTS"
-Answer = tuple[LedgerEntry, SessionRecord]
 Probe = Callable[[], Awaitable[Answer | None]]
 ReplyOf = Callable[[Answer], Awaitable[dict[str, object]]]
 

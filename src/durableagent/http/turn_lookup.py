@@ -18,8 +18,7 @@ from durableagent.entity.loop import run_async
 from durableagent.entity.record import LedgerEntry, SessionRecord, record_of
 from durableagent.entity_client import EntityClient
 from durableagent.http.edge import RouteContext
-
-Answer = tuple[LedgerEntry, SessionRecord]
+from durableagent.http.replies import Answer
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from durableagent.contract.turn_problems import TurnDiscarded
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.entity.turn_io import RunOperation
 from durableagent.http.edge import RouteContext, serve
-from durableagent.http.run import TURN_TEMPLATE, accepted, answer_response
-from durableagent.http.stream_reply import Reply
+from durableagent.http.replies import Reply, accepted, answer_response
+from durableagent.http.run import TURN_TEMPLATE
 from durableagent.http.turn_lookup import view_request
 
 
@@ -46,7 +46,7 @@ async def _turn(
         ctx, ctx.entities(binding, context.invocation_id), agent, session, correlation_id
     )
     if view.answer is not None:
-        return await answer_response(ctx, view.answer, correlation_id, False, urlsplit(req.url).path)
+        return await answer_response(ctx.store(), view.answer, correlation_id, False, urlsplit(req.url).path)
     if view.mark == "discarded":
         raise TurnDiscarded("The session was reset after this turn was accepted; the turn was discarded.")
     if view.progress is None:

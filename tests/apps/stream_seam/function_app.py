@@ -15,7 +15,7 @@ from agent_framework import Agent
 
 from durableagent import AgentFunctionApp
 from durableagent.http.fastapi_mode import fastapi_function
-from durableagent.http.stream_reply import StreamReply
+from durableagent.http.replies import StreamReply
 from durableagent.offline.model import OfflineChatClient
 
 app = AgentFunctionApp(agents=[Agent(OfflineChatClient(), name="EchoAgent")], http_streaming=True)
