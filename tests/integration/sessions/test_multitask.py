@@ -147,3 +147,36 @@ def test_a_text_plain_run_takes_the_strategy_from_the_query(api: httpx.Client, p
     (probe_dir / f"{item}.release").touch()
     wait_for(lambda: httpx.get(first.headers["Location"], timeout=30).status_code == 200, 60)
     assert [cid for cid, _ in _turns(api, "Worker", sid)] == [first.headers["x-ms-correlation-id"]]
+
+
+def test_a_streamed_run_is_admitted_under_its_strategy(api: httpx.Client) -> None:
+    sid = uuid.uuid4().hex
+    slow = api.post(
+        "/agents/Worker/run",
+        json={"sessionId": sid, "message": "slow #sleep:3"},
+        headers={"Prefer": "respond-async"},
+    )
+    assert slow.status_code == 202, slow.text
+    location = slow.headers["location"]
+    wait_for(lambda: api.get(location).json().get("status") == "running", 30, interval=0.02)
+    stream_headers = {"Accept": "text/event-stream"}
+    refused = api.post(
+        "/agents/Worker/run",
+        json={"sessionId": sid, "message": "streamed", "multitask_strategy": "reject"},
+        headers=stream_headers,
+    )
+    assert refused.status_code == 409, refused.text
+    assert _slug(refused) == "session-busy"
+    assert refused.headers["retry-after"]
+    with api.stream(
+        "POST",
+        "/agents/Worker/run",
+        json={"sessionId": sid, "message": "streamed", "multitask_strategy": "interrupt"},
+        headers=stream_headers,
+    ) as streamed:
+        assert streamed.status_code == 200
+        body = "".join(streamed.iter_text())
+    assert "RUN_FINISHED" in body
+    older = api.get(location)
+    assert older.status_code == 409, older.text
+    assert _slug(older) == "turn-cancelled"
