@@ -19,8 +19,8 @@ import azure.functions as func
 from agent_framework import CompactionStrategy, SupportsAgentRun
 
 from durableagent.callbacks import AgentResponseCallbackProtocol
-from durableagent.conversation.base import ConversationStore
 from durableagent.conversation.factory import StoreHolder
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity.agent_call import CallSettings, install_history_provider
 from durableagent.entity.history import HistoryCache
 from durableagent.entity.history_window import ContextPolicy

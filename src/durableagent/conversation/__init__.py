@@ -8,18 +8,20 @@ turn number) and the per-request attempt ledger lives beside it. Pick a backend 
 from durableagent.conversation.azure_table import AzureTableConversationStore
 from durableagent.conversation.base import (
     MAX_RECORD_UTF16_UNITS,
-    ConversationStore,
     RecordTooLargeError,
     RequestState,
+    SessionPage,
     SessionRef,
+    SessionSummary,
     StoreError,
     StoreUnavailableError,
     TurnRecord,
 )
 from durableagent.conversation.factory import store_from_environment, store_from_url
 from durableagent.conversation.memory import MemoryConversationStore
-from durableagent.conversation.sessions import InvalidCursorError, SessionPage, SessionSummary
+from durableagent.conversation.paging import InvalidCursorError
 from durableagent.conversation.sqlite import SQLiteConversationStore
+from durableagent.conversation.store_protocol import ConversationStore
 
 __all__ = [
     "MAX_RECORD_UTF16_UNITS",

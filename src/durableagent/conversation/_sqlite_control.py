@@ -1,4 +1,4 @@
-"""Turn-control marks of the SQLite store (``control.TurnControl``): the ``conv_marks`` table.
+"""Turn-control marks of the SQLite store (``store_protocol.TurnControl``): the ``conv_marks`` table.
 
 Marks are written with a FULL commit whatever the store's mode: a cancel is acknowledged to its
 caller right after, with no host commit to make it durable (as ``mark_accepted``). A reset's
@@ -11,8 +11,16 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
-from durableagent.conversation.base import SessionRef, TurnRecord, check_request, check_session, decode_record
-from durableagent.conversation.control import Mark, checked_ids, checked_mark
+from durableagent.conversation.base import (
+    Mark,
+    SessionRef,
+    TurnRecord,
+    check_request,
+    check_session,
+    checked_ids,
+    checked_mark,
+    decode_record,
+)
 
 T = TypeVar("T")
 

@@ -35,14 +35,14 @@ MIGRATIONS = (
         " request_id TEXT NOT NULL, expires REAL NOT NULL, PRIMARY KEY (agent, session, request_id));\n"
         "CREATE INDEX IF NOT EXISTS conv_stream_end_expires ON conv_stream_end (expires);\n",
     ),
-    Migration(  # turn control (conversation/control.py): marks outlive the ledger row and a reset
+    Migration(  # turn control (conversation/store_protocol.py): marks outlive the ledger row and a reset
         3,
         "conv_0003_marks",
         "CREATE TABLE IF NOT EXISTS conv_marks (agent TEXT NOT NULL, session TEXT NOT NULL,"
         " request_id TEXT NOT NULL, mark TEXT NOT NULL CHECK (mark IN ('cancel', 'discarded')),"
         " PRIMARY KEY (agent, session, request_id));\n",
     ),
-    # The session index (conversation.sessions). Sessions that existed before it get a summary
+    # The session index (conversation/store_protocol.py). Sessions that existed before it get a summary
     # from their turns and the default 14-day expiry; the sweep's ``expire`` operation then checks
     # it against the agent's real TTL and corrects it (or clears it for an agent without one).
     Migration(

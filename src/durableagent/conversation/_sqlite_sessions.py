@@ -1,4 +1,4 @@
-"""The SQLite conversation store's session index (``conv_sessions``; see ``conversation.sessions``).
+"""The SQLite conversation store's session index (``conv_sessions``; see ``conversation.store_protocol``).
 
 A mixin of :class:`~durableagent.conversation.sqlite.SQLiteConversationStore`, kept apart so that
 each module stays small: the listing is a keyset scan of the ``(agent, last_active_at DESC,
@@ -12,10 +12,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from durableagent.conversation.base import check_session
-from durableagent.conversation.sessions import (
-    SessionPage,
-    SessionSummary,
+from durableagent.conversation.base import SessionPage, SessionSummary, check_session
+from durableagent.conversation.paging import (
     activity_cursor,
     check_limit,
     parse_activity_cursor,

@@ -1,4 +1,4 @@
-"""Turn-control marks of the Azure Table store (``control.TurnControl``).
+"""Turn-control marks of the Azure Table store (``store_protocol.TurnControl``).
 
 A mark is the row ``req~~<id>`` of the session's partition (property ``mark``). Request ids never
 hold ``~``, so every ledger row ``req~<id>`` sorts before ``req~~`` and marks never mix with the
@@ -20,8 +20,15 @@ from durableagent.conversation._table_codec import (
     request_key,
     translated_errors,
 )
-from durableagent.conversation.base import SessionRef, TurnRecord, check_request, check_session
-from durableagent.conversation.control import Mark, checked_ids, checked_mark
+from durableagent.conversation.base import (
+    Mark,
+    SessionRef,
+    TurnRecord,
+    check_request,
+    check_session,
+    checked_ids,
+    checked_mark,
+)
 
 LEDGER_FIRST, MARKS_FIRST = "req~", "req~~"
 FIND_PAGE = 100  # turns read per query when looking a request up in the transcript

@@ -1,4 +1,4 @@
-r"""The Azure Table store's session index (see ``conversation.sessions``): rows in the transcript table.
+r"""The Azure Table store's session index (see ``conversation.store_protocol``): rows in the transcript table.
 
 Why this layout: Azure Table storage orders rows only by ``(PartitionKey, RowKey)``, so each order
 the index serves is a family of rows whose RowKey sorts in that order, all in one partition per
@@ -27,15 +27,14 @@ from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from durableagent.conversation._table_codec import translated_errors
-from durableagent.conversation.base import StoreUnavailableError, check_session
-from durableagent.conversation.sessions import (
+from durableagent.conversation.base import (
     SessionPage,
     SessionSummary,
-    check_limit,
-    decode_cursor,
-    encode_cursor,
+    StoreUnavailableError,
+    check_session,
     epoch_ms,
 )
+from durableagent.conversation.paging import check_limit, decode_cursor, encode_cursor
 
 _NEWEST = 9_999_999_999_999
 _FIELDS = ("created_at", "last_active_at", "turns", "expires_at")

@@ -1,16 +1,18 @@
-"""The ConversationStore interface: what the entity may rely on from any transcript backend.
+"""The conversation store's values and checks: what every backend stores and validates alike.
 
-Why: the entity state stays small (no history), so a session's transcript and its request ledger
-live in an append-only store that must behave identically on every backend (memory, SQLite, Azure
-Table storage). This module holds the shared vocabulary: the keys (:class:`SessionRef`), the
-record (:class:`TurnRecord` and its JSON form), the :class:`ConversationStore` protocol, the
-errors, and the validation every backend applies the same way.
+Why: the entity state stays small (no history), so a session's transcript, request ledger, turn
+marks and index summary live in a store that must behave identically on every backend (memory,
+SQLite, Azure Table storage). This module holds what the store's calls carry and check: the keys
+(:class:`SessionRef`), the record (:class:`TurnRecord` and its JSON form), the session summary
+(:class:`SessionSummary`, :class:`SessionPage`), the marks of turn control (:data:`Mark`), the
+errors, the one timestamp format (:func:`utc_now`, :func:`parse_time`, :func:`format_time`) and the
+validation every backend applies the same way. The interfaces a store implements are in
+``store_protocol``; listing cursors in ``paging``.
 
 Invariants:
-* ``append_turn`` is an upsert keyed by ``(agent, session, incarnation, turn)``: last write wins.
 * A record's JSON is at most :data:`MAX_STORED_RECORD_BYTES` (UTF-8) on every backend; a larger
   turn is refused (:class:`RecordTooLargeError`), never truncated. Apps cap turns lower
-  (``AppOptions.max_reply_bytes``, ``turn_size``). Records above one Azure Table entity
+  (``AppOptions.max_reply_bytes``, :func:`check_turn_size`). Records above one Azure Table entity
   (:data:`MAX_RECORD_UTF16_UNITS`) are kept in blobs there (``large_values``).
 * Names are validated before any backend sees them, so keys are always safe Azure Table keys.
 """
@@ -19,12 +21,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
-from typing import Any, Literal, Protocol, runtime_checkable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
 
-from durableagent.conversation.sessions import SessionPage, SessionSummary
+from durableagent.conversation.store_protocol import TurnControl
 from durableagent.session_id import IDENTIFIER
 
 RequestState = Literal["accepted", "running"]
@@ -49,6 +51,27 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def format_time(moment: datetime) -> str:
+    """``moment`` in the stored format (UTC, milliseconds, ``Z``)."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """A stored timestamp (``...T06:42:56.123Z``) as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def expiry_of(last_active_at: str, ttl: timedelta | None) -> str | None:
+    """When a session last active at ``last_active_at`` expires under ``ttl`` (None: never)."""
+    return None if ttl is None else format_time(parse_time(last_active_at) + ttl)
+
+
+def epoch_ms(text: str) -> int:
+    """A stored timestamp as milliseconds since the epoch (the Azure Table keys' order)."""
+    return int(parse_time(text).timestamp() * 1000 + 0.5)
+
+
 class StoreError(Exception):
     """Base class of the conversation store's own errors."""
 
@@ -59,6 +82,10 @@ class StoreUnavailableError(StoreError):
 
 class RecordTooLargeError(StoreError, ValueError):
     """A turn record is too large to store; it is refused whole, never truncated."""
+
+
+class ReplyTooLargeError(RecordTooLargeError):
+    """The turn's record is over the app's ``max_reply_bytes``: refused before anything is written."""
 
 
 def _check(pattern: re.Pattern[str], value: object, what: str) -> None:
@@ -154,6 +181,13 @@ def text_of(message: Mapping[str, Any]) -> str:
 _RECORD_FIELDS = fields(TurnRecord)
 
 
+def utf8_size(text: str) -> int:
+    """Bytes of ``text`` in UTF-8 (``TurnRecord.to_json`` escapes lone surrogates, so it encodes)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def utf16_units(text: str) -> int:
     """Length of ``text`` in UTF-16 code units (how Azure Table storage sizes strings)."""
     if text.isascii():
@@ -172,67 +206,80 @@ def encode_record(record: TurnRecord) -> str:
     return text
 
 
+def check_turn_size(record: TurnRecord, max_bytes: int) -> None:
+    """Raise :class:`ReplyTooLargeError` when the record's JSON is over the app's ``max_bytes`` (UTF-8).
+
+    Checked by the entity before any write; it lives here, not in ``large_values`` (the blob side),
+    because the entity must not import the Azure SDK.
+    """
+    text = record.to_json()
+    if len(text) <= max_bytes // 4:  # at most 4 bytes a character: surely under the cap
+        return
+    size = utf8_size(text)
+    if size > max_bytes:
+        raise ReplyTooLargeError(
+            f"turn {record.turn} is {size} bytes of JSON; the app stores at most {max_bytes}"
+        )
+
+
 def decode_record(text: str) -> TurnRecord:
     """The stored JSON back as a :class:`TurnRecord`."""
     return TurnRecord.from_json(text)
 
 
-@runtime_checkable
-class ConversationStore(Protocol):
-    """Transcript + request ledger of every session. Every call that returned is durable."""
+@dataclass(frozen=True)
+class SessionSummary:
+    """What the session index knows of one session (timestamps in the ``utc_now`` format)."""
 
-    async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
-        """Durably count one more attempt of the request (1 the first time); mark it "running"."""
-        ...
+    agent: str
+    session: str
+    created_at: str
+    last_active_at: str
+    turns: int
+    expires_at: str | None  # None: the session never expires
 
-    async def mark_accepted(self, agent: str, session: str, request_id: str) -> None:
-        """Record "accepted" for the request unless it already has a state."""
-        ...
+    def __post_init__(self) -> None:
+        """Raise ValueError for names that are not identifiers or a negative turn count."""
+        for name in (self.agent, self.session):
+            if not isinstance(name, str) or IDENTIFIER.fullmatch(name) is None:
+                raise ValueError(f"session names must match {IDENTIFIER.pattern}")
+        if isinstance(self.turns, bool) or not isinstance(self.turns, int) or self.turns < 0:
+            raise ValueError("turns must be a non-negative int")
 
-    async def request_state(self, agent: str, session: str, request_id: str) -> RequestState | None:
-        """``"accepted"``, ``"running"``, or ``None`` for an unknown (or forgotten) request."""
-        ...
 
-    async def forget_request(self, agent: str, session: str, request_id: str) -> None:
-        """Remove the request's ledger row (the entity calls it once the request completed)."""
-        ...
+@dataclass(frozen=True)
+class SessionPage:
+    """One page of a listing: newest activity first; ``next_cursor`` None on the last page."""
 
-    async def append_turn(self, ref: SessionRef, record: TurnRecord) -> None:
-        """Upsert the record keyed by ``(ref, record.turn)``: the last write wins."""
-        ...
+    sessions: list[SessionSummary]
+    next_cursor: str | None
 
-    async def get_turn(self, ref: SessionRef, turn: int) -> TurnRecord | None:
-        """One turn, or ``None`` when absent."""
-        ...
 
-    async def load_turns(self, ref: SessionRef, first: int, last: int) -> list[TurnRecord]:
-        """Records with ``first <= turn <= last``, in turn order; missing turns are absent."""
-        ...
+# Turn control (``store_protocol.TurnControl``): a durable mark on a request id stops the turn.
+Mark = Literal["cancel", "discarded"]
+MARKS: tuple[Mark, ...] = ("cancel", "discarded")
+POLL_SECONDS = 1.0
+"""How often a running turn reads its mark (a cancel from another process); in-process cancels are
+delivered at once (``entity/cancel.py``)."""
 
-    async def drop_session(self, agent: str, session: str) -> None:
-        """Remove every turn of every incarnation, every ledger row and the summary of the session."""
-        ...
 
-    async def touch_session(self, summary: SessionSummary) -> None:
-        """Upsert the session's summary in the index (``conversation.sessions``)."""
-        ...
+def checked_mark(agent: str, session: str, request_id: str, mark: str) -> Mark:
+    """Validate the key and the mark; returns the mark typed."""
+    check_request(agent, session, request_id)
+    if mark not in MARKS:
+        raise ValueError(f"mark must be one of {', '.join(MARKS)}")
+    return mark
 
-    async def get_session(self, agent: str, session: str) -> SessionSummary | None:
-        """The session's summary, or ``None`` when the index has none."""
-        ...
 
-    async def list_sessions(self, agent: str, limit: int, cursor: str | None = None) -> SessionPage:
-        """One page of the agent's sessions, newest activity first, after ``cursor``.
+def checked_ids(agent: str, session: str, ids: Iterable[str]) -> list[str]:
+    """Validate every id of a reset's discarded set; returns them deduplicated, in order."""
+    check_session(agent, session)
+    out = list(dict.fromkeys(ids))
+    for request_id in out:
+        check_request(agent, session, request_id)
+    return out
 
-        Raises:
-            InvalidCursorError: ``cursor`` was not issued by this store for this agent.
-        """
-        ...
 
-    async def expired_sessions(self, agent: str, now: str, limit: int) -> list[SessionSummary]:
-        """Up to ``limit`` of the agent's summaries with ``expires_at <= now``, earliest first."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release connections and clients; idempotent."""
-        ...
+def control_of(store: object) -> TurnControl | None:
+    """``store`` as a :class:`~store_protocol.TurnControl`, or None for a store without marks."""
+    return store if isinstance(store, TurnControl) else None

@@ -32,9 +32,10 @@ from azure.core.credentials_async import AsyncTokenCredential
 
 from durableagent.conversation._table_codec import DEFAULT_TABLE, check_table_name
 from durableagent.conversation.azure_table import AzureTableConversationStore
-from durableagent.conversation.base import ConversationStore, StoreError
+from durableagent.conversation.base import StoreError
 from durableagent.conversation.memory import MemoryConversationStore
 from durableagent.conversation.sqlite import SQLiteConversationStore
+from durableagent.conversation.store_protocol import ConversationStore
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ stored whole as a block blob and its table row only points at it, so every backe
 up to the app's cap (``AppOptions.max_reply_bytes``); SQLite and memory store it in the row.
 
 Nothing is half-written:
-* the cap is checked (``turn_size.check_turn_size``) before anything is written; a turn over it
+* the cap is checked (``base.check_turn_size``) before anything is written; a turn over it
   is refused with ``ReplyTooLargeError`` and the entity records only the request's problem;
 * on Azure the blob is written before the row that points at it, under a name derived from the
   row's keys, so a crash between the two leaves at most an unreferenced blob that the retry

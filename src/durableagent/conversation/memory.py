@@ -5,26 +5,30 @@ service. Records are kept as the same JSON text the durable backends store (so s
 JSON round-trips behave identically); nothing survives the process.
 
 The ledger is cleaned by ``forget_request`` and ``drop_session``; it is not otherwise bounded.
+Turn-control marks (``store_protocol.TurnControl``) are a dict beside the ledger.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
-from durableagent.conversation._memory_control import MemoryMarks
 from durableagent.conversation.base import (
     MAX_TURN,
+    Mark,
     RequestState,
+    SessionPage,
     SessionRef,
+    SessionSummary,
     TurnRecord,
     check_request,
     check_session,
+    checked_ids,
+    checked_mark,
     decode_record,
     encode_record,
 )
-from durableagent.conversation.sessions import (
-    SessionPage,
-    SessionSummary,
+from durableagent.conversation.paging import (
     activity_cursor,
     check_limit,
     parse_activity_cursor,
@@ -33,7 +37,7 @@ from durableagent.conversation.sessions import (
 _Session = tuple[str, str]
 
 
-class MemoryConversationStore(MemoryMarks):
+class MemoryConversationStore:
     """Dictionaries guarded by one lock (calls may come from several threads)."""
 
     def __init__(self) -> None:
@@ -44,6 +48,8 @@ class MemoryConversationStore(MemoryMarks):
         # (agent, session) -> request_id -> (attempts, state)
         self._ledger: dict[_Session, dict[str, tuple[int, RequestState]]] = {}
         self._summaries: dict[_Session, SessionSummary] = {}
+        # (agent, session) -> request_id -> mark
+        self._marks: dict[_Session, dict[str, Mark]] = {}
 
     async def begin_attempt(self, agent: str, session: str, request_id: str) -> int:
         """Count one more attempt of the request (1 the first time) and mark it running."""
@@ -148,6 +154,58 @@ class MemoryConversationStore(MemoryMarks):
                 if a == agent and s.expires_at is not None and s.expires_at <= now
             ]
         return sorted(rows, key=lambda s: (s.expires_at or "", s.session))[:limit]
+
+    def _marks_of(self, agent: str, session: str) -> dict[str, Mark]:
+        return self._marks.setdefault((agent, session), {})
+
+    async def request_ids(self, agent: str, session: str) -> list[str]:
+        """The ids of the session's ledger rows."""
+        check_session(agent, session)
+        with self._lock:
+            return list(self._ledger.get((agent, session), {}))
+
+    async def register_request(self, agent: str, session: str, request_id: str) -> bool:
+        """Add an accepted row unless the request has one; whether it was added."""
+        checked_mark(agent, session, request_id, "cancel")
+        with self._lock:
+            rows = self._ledger.setdefault((agent, session), {})
+            if request_id in rows:
+                return False
+            rows[request_id] = (0, "accepted")
+            return True
+
+    async def set_mark(self, agent: str, session: str, request_id: str, mark: Mark) -> None:
+        """Mark the request (``discarded`` is never replaced by ``cancel``)."""
+        mark = checked_mark(agent, session, request_id, mark)
+        with self._lock:
+            marks = self._marks_of(agent, session)
+            if marks.get(request_id) != "discarded":
+                marks[request_id] = mark
+
+    async def mark_of(self, agent: str, session: str, request_id: str) -> Mark | None:
+        """The request's mark, if any."""
+        checked_mark(agent, session, request_id, "cancel")
+        with self._lock:
+            return self._marks_of(agent, session).get(request_id)
+
+    async def replace_marks(self, agent: str, session: str, discarded: Iterable[str]) -> None:
+        """The session's only marks become ``discarded`` for ``discarded``."""
+        ids = checked_ids(agent, session, discarded)
+        with self._lock:
+            marks = self._marks_of(agent, session)
+            marks.clear()
+            marks.update(dict.fromkeys(ids, "discarded"))
+
+    async def find_turn(self, ref: SessionRef, request_id: str, newest: int) -> TurnRecord | None:
+        """The newest turn of ``ref`` written for ``request_id`` (a scan; the memory store is for tests)."""
+        check_request(ref.agent, ref.session, request_id)
+        with self._lock:
+            turns = dict(self._turns.get((ref.agent, ref.session), {}).get(ref.incarnation, {}))
+        for number in sorted((n for n in turns if n <= newest), reverse=True):
+            record = decode_record(turns[number])
+            if record.request_id == request_id:
+                return record
+        return None
 
     async def aclose(self) -> None:
         """Nothing to release: the dictionaries go with the object."""

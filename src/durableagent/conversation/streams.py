@@ -11,8 +11,8 @@ import threading
 import weakref
 
 from durableagent.conversation.azure_table import AzureTableConversationStore
-from durableagent.conversation.base import ConversationStore
 from durableagent.conversation.sqlite import SQLiteConversationStore
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.conversation.stream_base import StreamLog
 from durableagent.conversation.stream_memory import MemoryStreamLog
 from durableagent.conversation.stream_sqlite import SQLiteStreamLog

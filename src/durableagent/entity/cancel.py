@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from agent_framework import ChatContext, FunctionInvocationContext, chat_middleware, function_middleware
 
-from durableagent.conversation.control import POLL_SECONDS
+from durableagent.conversation.base import POLL_SECONDS
 
 T = TypeVar("T")
 Key = tuple[str, str, str]  # (agent, session, request id)

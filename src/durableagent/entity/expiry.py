@@ -24,8 +24,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from durableagent.conversation.base import ConversationStore, StoreUnavailableError
-from durableagent.conversation.sessions import SessionSummary, expiry_of, parse_time
+from durableagent.conversation.base import SessionSummary, StoreUnavailableError, expiry_of, parse_time
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity.record import SessionRecord
 
 logger = logging.getLogger("durableagent.expiry")

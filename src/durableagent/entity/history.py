@@ -28,7 +28,8 @@ from agent_framework import (
     SupportsAgentRun,
 )
 
-from durableagent.conversation.base import ConversationStore, SessionRef, TurnRecord
+from durableagent.conversation.base import SessionRef, TurnRecord
+from durableagent.conversation.store_protocol import ConversationStore
 
 SOURCE_ID = "durableagent"
 STATE_HISTORY = "history"

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from agent_framework import AgentResponse, Content, Message, UsageDetails
 from durableagent_models import Conversation, HistoryEntry
 
-from durableagent.conversation.base import ConversationStore, SessionRef, TurnRecord, utc_now
+from durableagent.conversation.base import SessionRef, TurnRecord, utc_now
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity.record import SessionRecord, is_legacy_state
 from durableagent.entity.turn_io import new_correlation_id
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from durableagent.contract.problems import InternalError
-from durableagent.conversation.base import ConversationStore, SessionRef
+from durableagent.conversation.base import SessionRef
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity.record import LedgerEntry, SessionRecord
 
 ORCHESTRATION_KEY = "orchestration_id"  # in a run_agent input: the call is an orchestration's

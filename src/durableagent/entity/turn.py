@@ -43,16 +43,16 @@ from durableagent.contract.problems import (
 )
 from durableagent.contract.turn_problems import TurnCancelled, TurnDiscarded
 from durableagent.conversation.base import (
-    ConversationStore,
     RecordTooLargeError,
     SessionRef,
     StoreUnavailableError,
     TurnRecord,
+    check_turn_size,
     utc_now,
 )
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.conversation.stream_base import StreamKey
 from durableagent.conversation.streams import stream_log_of
-from durableagent.conversation.turn_size import check_turn_size
 from durableagent.entity.agent_call import call_agent
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache

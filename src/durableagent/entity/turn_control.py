@@ -7,8 +7,8 @@ request answers ``410 turn-discarded`` and never runs, a ``cancel``-marked one i
 
 from __future__ import annotations
 
-from durableagent.conversation.base import ConversationStore
-from durableagent.conversation.control import Mark, control_of
+from durableagent.conversation.base import Mark, control_of
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity.cancel import CancelScope, TurnCancelledError
 from durableagent.entity.record import SessionRecord
 

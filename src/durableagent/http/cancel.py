@@ -1,6 +1,6 @@
 """``POST /agents/{agentName}/{sessionId}/turns/{correlationId}/cancel``: stop a queued or running turn.
 
-The cancel is a durable ``cancel`` mark on the request (``conversation/control.py``), delivered at
+The cancel is a durable ``cancel`` mark on the request (``conversation/store_protocol.py``), delivered at
 once to the turn when it runs in this process (``entity/cancel.py``). A queued turn reads the mark
 when it reaches the entity and is recorded as cancelled without running; a running one stops at its
 next safe point. A turn still queued once the mark is durable answers ``200 cancelled`` at once (it
@@ -20,7 +20,7 @@ from durableagent_models import CorrelationId, SessionId, TurnCancel
 from durableagent.contract.problems import TurnNotFound
 from durableagent.contract.turn_problems import TurnDiscarded, TurnFinished
 from durableagent.contract.validate import ValidatedRequest
-from durableagent.conversation.control import control_of
+from durableagent.conversation.base import control_of
 from durableagent.entity.cancel import deliver
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import LedgerEntry, record_of

@@ -40,8 +40,9 @@ from durableagent.contract.problems import (
     StoreUnavailable,
 )
 from durableagent.contract.validate import ContractValidator, ValidatedRequest
-from durableagent.conversation.base import ConversationStore, StoreUnavailableError
+from durableagent.conversation.base import StoreUnavailableError
 from durableagent.conversation.factory import StoreHolder
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity_client import EntityClient
 from durableagent.http.replies import Reply, StreamReply, problem_response, route_prefix_of

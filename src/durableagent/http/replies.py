@@ -37,7 +37,8 @@ from durableagent_models import CorrelationId, RunAccepted, RunResult, SessionId
 from pydantic import BaseModel
 
 from durableagent.contract.problems import Problem, StoreUnavailable, render
-from durableagent.conversation.base import ConversationStore, SessionRef, StoreUnavailableError
+from durableagent.conversation.base import SessionRef, StoreUnavailableError
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.turn_io import RunOperation, run_result

@@ -56,7 +56,7 @@ from durableagent.contract.problems import (
 )
 from durableagent.contract.turn_problems import SessionBusy
 from durableagent.contract.validate import ValidatedRequest
-from durableagent.conversation.control import control_of
+from durableagent.conversation.base import control_of
 from durableagent.conversation.stream_base import StreamKey
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import record_of

@@ -1,6 +1,6 @@
 """``GET /agents/{agentName}/sessions``: one page of an agent's sessions, newest activity first.
 
-Read from the conversation store's session index (``conversation.sessions``), which every session
+Read from the conversation store's session index (``conversation.store_protocol``), which every session
 entity keeps current: no entity is read or enumerated, so a page costs one index range on every
 backend (the Azure Table store's index rows live in the transcript table). The cursor is the
 store's own and opaque; one it did not issue is a 400 ``invalid-request``.
@@ -16,7 +16,7 @@ from durableagent_models import SessionList, SessionSummary
 from durableagent.contract.problems import InvalidRequest, StoreUnavailable
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.conversation.base import StoreUnavailableError
-from durableagent.conversation.sessions import InvalidCursorError
+from durableagent.conversation.paging import InvalidCursorError
 from durableagent.entity.loop import run_async
 from durableagent.http.edge import RouteContext, serve
 from durableagent.http.replies import Reply, json_response

@@ -2,7 +2,7 @@
 
 Shared by ``GET .../turns/{id}`` and ``POST .../turns/{id}/cancel``. In order: the entity's request
 ledger (the newest ``REQUEST_LEDGER_SIZE`` requests); the request's turn-control mark
-(``conversation/control.py``: ``discarded`` after a reset, ``cancel``); its row in the store's
+(``conversation/store_protocol.py``: ``discarded`` after a reset, ``cancel``); its row in the store's
 request ledger (accepted or running); and, when none of them knows it, the transcript itself
 (``TurnControl.find_turn``), so a turn's ``Location`` answers for as long as the turn is in the
 history (issue 11.2), not only while the bounded ledger remembers it.
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from durableagent.conversation.base import RequestState, SessionRef, TurnRecord
-from durableagent.conversation.control import Mark, TurnControl, control_of
+from durableagent.conversation.base import Mark, RequestState, SessionRef, TurnRecord, control_of
+from durableagent.conversation.store_protocol import TurnControl
 from durableagent.entity.loop import run_async
 from durableagent.entity.record import LedgerEntry, SessionRecord, record_of
 from durableagent.entity_client import EntityClient

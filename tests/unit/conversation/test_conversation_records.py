@@ -25,12 +25,13 @@ from durableagent.conversation._table_codec import (
 )
 from durableagent.conversation.base import (
     MAX_STORED_RECORD_BYTES,
+    ReplyTooLargeError,
     StoreError,
     StoreUnavailableError,
+    check_turn_size,
     encode_record,
     utf16_units,
 )
-from durableagent.conversation.turn_size import ReplyTooLargeError, check_turn_size
 
 
 def record(turn: int = 1, text: str = "hi", **extra: object) -> TurnRecord:

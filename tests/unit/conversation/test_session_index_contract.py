@@ -19,7 +19,7 @@ from durableagent.conversation import (
     SessionRef,
     SessionSummary,
 )
-from durableagent.conversation.sessions import encode_cursor
+from durableagent.conversation.paging import encode_cursor
 
 pytestmark = pytest.mark.anyio
 AGENT = "WeatherAgent"

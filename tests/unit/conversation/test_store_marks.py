@@ -1,4 +1,4 @@
-"""Turn-control marks (conversation/control.py): the same assertions against every backend."""
+"""Turn-control marks (store_protocol.TurnControl): the same assertions against every backend."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from turn_records import record
 
 from durableagent.conversation import ConversationStore, MemoryConversationStore, SessionRef
-from durableagent.conversation.control import TurnControl, control_of
+from durableagent.conversation.base import control_of
+from durableagent.conversation.store_protocol import TurnControl
 
 pytestmark = pytest.mark.anyio
 

@@ -8,9 +8,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from durableagent.conversation.base import SessionRef
+from durableagent.conversation.base import SessionRef, format_time, parse_time
 from durableagent.conversation.factory import StoreHolder
-from durableagent.conversation.sessions import format_time, parse_time
 from durableagent.entity.record import SessionRecord
 from durableagent.http.edge import RouteContext
 from durableagent.options import AppOptions
