@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_framework import (
     AgentResponse,
+    AgentResponseUpdate,
     AgentSession,
     CompactionStrategy,
     HistoryProvider,
@@ -98,7 +99,7 @@ class ContextPolicy:
 class UpdateSink(Protocol):
     """Where a streamed turn's updates go (``entity/turn_stream.TurnStream``)."""
 
-    async def update(self, update: Any) -> None:
+    async def update(self, update: AgentResponseUpdate) -> None:
         """Take one ``AgentResponseUpdate``."""
         ...
 
@@ -115,7 +116,7 @@ class CallResult:
     new_messages: list[Message] = field(default_factory=list)
 
 
-def install_history_provider(agent: Any) -> bool:
+def install_history_provider(agent: SupportsAgentRun) -> bool:
     """Give ``agent`` our history provider unless it already loads history of its own.
 
     Returns whether the agent now takes its history from durableagent's transcript.
