@@ -21,9 +21,8 @@ from agent_framework import CompactionStrategy, SupportsAgentRun
 from durableagent.callbacks import AgentResponseCallbackProtocol
 from durableagent.conversation.factory import StoreHolder
 from durableagent.conversation.store_protocol import ConversationStore
-from durableagent.entity.agent_call import CallSettings, install_history_provider
+from durableagent.entity.agent_call import CallSettings, ContextPolicy, install_history_provider
 from durableagent.entity.history import HistoryCache
-from durableagent.entity.history_window import ContextPolicy
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.session import SessionEntity, entity_function
 from durableagent.entity.turn import TurnRunner
@@ -125,7 +124,7 @@ class AgentFunctionApp(df.DFApp):
             history_token_budget: The model sees at most the newest turns whose estimated tokens
                 fit in T (None: no budget).
             history_reducer: An Agent Framework ``CompactionStrategy`` applied after the window.
-                The stored transcript and ``GET`` always stay whole (``entity/history_window.py``).
+                The stored transcript and ``GET`` always stay whole (``entity/agent_call.py``).
             session_ttl: Idle time after which a session of this agent is deleted (``None``: never;
                 default ``AppOptions.session_ttl``). The first agent with one registers the sweep.
 

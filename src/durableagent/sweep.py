@@ -4,7 +4,7 @@ Why a timer function: it runs unchanged on Azure (the Functions timer trigger, N
 singleton across instances through its blob lease and schedule monitor) and on the local host
 (``local/triggers/timers.py``, which keeps the schedule status across restarts). It reads only the
 session index (``ConversationStore.expired_sessions``: a range of the expiry order, never a scan of
-entities or transcripts) and signals each due session's entity; the entity decides (``entity.expiry``),
+entities or transcripts) and signals each due session's entity; the entity decides (``entity.session``),
 so a sweep that races a new turn, runs twice or dies half-way deletes nothing that is not idle, and
 whatever it did not reach the next run finds again.
 """

@@ -1,26 +1,56 @@
-"""One call of the agent for a turn: history in, response out, callbacks on the way.
+"""One call of the agent for a turn: what the model sees of the history, the call, callbacks on the way.
 
 The agent is called exactly once per attempt. Streaming is used only when a callback wants
 updates, and a streaming failure is a failed call: it is never retried as a second, non-streaming
 call (that would run the model and its tools twice). Transient upstream failures are retried a
 bounded number of times with backoff before the turn fails.
+
+What the model sees (:class:`ContextPolicy`, :func:`model_context`): a long conversation outgrows
+the model's context, and a turn whose input is the whole history costs O(history). An agent
+registered with ``history_window=N`` (the last N turns) and/or ``history_token_budget=T`` (the
+newest turns whose estimated tokens fit in T) gets only that part of the history; the stored
+transcript and ``GET`` stay whole. The window is cut at turn boundaries (a turn's tool calls and
+results stay together) from the indexes ``SessionHistory`` keeps, so building it costs O(window):
+the turn's cost stays flat as the session grows. A reducer (``history_reducer=``) runs after the
+window, on a copy of its messages (the cached history is never changed). It is Agent Framework's
+own type for this, a ``agent_framework.CompactionStrategy`` (``SlidingWindowStrategy``,
+``TruncationStrategy``, ``TokenBudgetComposedStrategy``, ``SummarizationStrategy``, or any async
+callable that edits the list in place and returns whether it changed it), applied with
+``agent_framework.apply_compaction`` (agent_framework/_compaction.py: annotate the groups, run the
+strategy, project the included messages).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from agent_framework import AgentResponse, AgentSession, HistoryProvider, Message, SupportsAgentRun
+from agent_framework import (
+    AgentResponse,
+    AgentResponseUpdate,
+    AgentSession,
+    CompactionStrategy,
+    HistoryProvider,
+    Message,
+    SupportsAgentRun,
+    apply_compaction,
+)
 
 from durableagent.callbacks import AgentCallbackContext, AgentResponseCallbackProtocol
 from durableagent.contract.problems import UpstreamUnavailable
-from durableagent.entity.cancel import CancelScope, TurnCancelledError
 from durableagent.entity.failures import classify
-from durableagent.entity.history import SOURCE_ID, STATE_HISTORY, STATE_NEW, DurableHistoryProvider
+from durableagent.entity.history import (
+    SOURCE_ID,
+    STATE_HISTORY,
+    STATE_NEW,
+    DurableHistoryProvider,
+    SessionHistory,
+)
+from durableagent.entity.loop import CancelScope, TurnCancelledError
 from durableagent.tools import TURN_KWARG, ToolTurn
 
 if TYPE_CHECKING:
@@ -39,10 +69,37 @@ class CallSettings:
     stream_retention: float = 600.0  # seconds a streamed turn's log is kept once it ended
 
 
+@dataclass(frozen=True)
+class ContextPolicy:
+    """Per agent: how much of the committed history goes into the model's context.
+
+    Attributes:
+        window: At most this many of the latest turns (None: every turn).
+        token_budget: At most the latest turns whose estimated tokens (4 characters a token) add up
+            to this (None: no budget). With both, the smaller part wins.
+        reducer: Applied last, to a copy of the chosen messages.
+    """
+
+    window: int | None = None
+    token_budget: int | None = None
+    reducer: CompactionStrategy | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse windows and budgets below 1 (``ValueError``); 0 would silently drop all history."""
+        for name, value in (("history_window", self.window), ("history_token_budget", self.token_budget)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive int or None")
+
+    @property
+    def whole(self) -> bool:
+        """Whether the model sees the whole history (no window, budget or reducer)."""
+        return self.window is None and self.token_budget is None and self.reducer is None
+
+
 class UpdateSink(Protocol):
     """Where a streamed turn's updates go (``entity/turn_stream.TurnStream``)."""
 
-    async def update(self, update: Any) -> None:
+    async def update(self, update: AgentResponseUpdate) -> None:
         """Take one ``AgentResponseUpdate``."""
         ...
 
@@ -59,7 +116,7 @@ class CallResult:
     new_messages: list[Message] = field(default_factory=list)
 
 
-def install_history_provider(agent: Any) -> bool:
+def install_history_provider(agent: SupportsAgentRun) -> bool:
     """Give ``agent`` our history provider unless it already loads history of its own.
 
     Returns whether the agent now takes its history from durableagent's transcript.
@@ -151,7 +208,7 @@ async def call_agent(
 ) -> CallResult:
     """Run ``reg``'s agent for one turn of ``session``.
 
-    Its updates go to ``sink`` when given; ``scope`` can stop it (``entity/cancel.py``).
+    Its updates go to ``sink`` when given; ``scope`` can stop it (``entity/loop.py``).
 
     Raises the last failure after bounded retries of 503-like failures. Timeouts are not retried
     here: a turn that already waited ``reg.call.timeout`` fails with 504. A cancel raises
@@ -194,3 +251,39 @@ async def call_agent(
             continue
         await _callback(reg.callback, "on_agent_response", result.response, context)
         return result
+
+
+def first_turn_kept(history: SessionHistory, policy: ContextPolicy) -> int:
+    """Index (into ``history.starts``) of the oldest turn the policy keeps; walks back O(kept turns)."""
+    turns = len(history.starts)
+    first = 0 if policy.window is None else max(0, turns - policy.window)
+    if policy.token_budget is not None:
+        spent, index = 0, turns
+        while index > first and spent + history.tokens[index - 1] <= policy.token_budget:
+            index -= 1
+            spent += history.tokens[index]
+        first = index
+    return first
+
+
+def windowed(history: SessionHistory, policy: ContextPolicy) -> SessionHistory:
+    """The messages of the kept turns, as a ``SessionHistory`` (same messages, no copies)."""
+    first = first_turn_kept(history, policy)
+    if first == 0:
+        return history
+    start = history.starts[first] if first < len(history.starts) else len(history)
+    view = SessionHistory(history[start:])
+    view.approval_controls = history.approval_controls
+    return view
+
+
+async def model_context(history: SessionHistory, policy: ContextPolicy) -> Sequence[Message]:
+    """The history the model gets for the next turn under ``policy``."""
+    if policy.whole:
+        return history
+    view = windowed(history, policy)
+    reducer = policy.reducer
+    if reducer is None:
+        return view
+    messages = [copy.deepcopy(m) for m in view]  # compaction annotates messages in place
+    return await apply_compaction(messages, strategy=reducer)

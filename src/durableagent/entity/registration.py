@@ -8,8 +8,7 @@ from datetime import timedelta
 from agent_framework import SupportsAgentRun
 
 from durableagent.callbacks import AgentResponseCallbackProtocol
-from durableagent.entity.agent_call import CallSettings
-from durableagent.entity.history_window import ContextPolicy
+from durableagent.entity.agent_call import CallSettings, ContextPolicy
 
 
 @dataclass(frozen=True)

@@ -8,32 +8,58 @@ the operation on the process-wide agent loop and blocks until it is done. Nothin
 SDK: the context is typed by the few members the adapter uses.
 
 Operations: ``run_agent`` (alias ``run``), ``get_state`` (the seed's conversation shape plus
-``agent_type``), ``reset``, ``expire`` (delete the session if it is idle past its TTL:
-``entity.expiry``). ``run_agent`` leaves the session's summary in the store's index. State
-written by 0.0.2b1 is migrated on first touch (``entity.legacy``); an unknown version is refused,
-never wiped.
+``agent_type``: ``entity.state``), ``reset`` (:func:`reset_session`), ``expire`` (delete the session
+if it is idle past its TTL). State written by 0.0.2b1 is migrated on first touch
+(``entity.legacy``); an unknown version is refused, never wiped.
+
+Idle expiry, and why a sweep and not a scheduled signal: the natural primitive, an entity
+signalling itself at its expiry time (what the .NET host does with scheduled self-signals), does not
+exist for Python apps on the 1.x stack. azure-functions-durable 1.x has no ``signal_entity`` on
+``DurableEntityContext`` and the client's ``DurableOrchestrationClient.signal_entity(entityId,
+operation_name, operation_input, task_hub_name, connection_name)`` takes no scheduled time
+(``models/DurableOrchestrationClient.py``); an entity's ``EntityState.signals`` is always empty
+(``models/entities/EntityState.py``). A durable timer would need one orchestration per session,
+re-armed by an event on every turn. So:
+
+* after each operation that changed the record, the entity upserts its ``SessionSummary``
+  (:func:`record_activity`; ``expires_at`` = ``updated_at`` plus the agent's TTL): one index write
+  per turn, whatever the session's length;
+* a timer function (``durableagent.sweep``) asks the store for summaries whose ``expires_at`` has
+  passed (an index range, never a scan) and signals each entity ``expire``;
+* ``expire`` runs in the entity, serialized with its turns, and deletes the session only if it is
+  still idle by its own record (a turn queued before the signal wins); otherwise it corrects the
+  summary. Both the index and the entity state are durable, so a restart loses nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Protocol
 
-from agent_framework import AgentResponse
-
-from durableagent.conversation.base import SessionRef, text_of
+from durableagent.conversation.base import (
+    SessionRef,
+    SessionSummary,
+    StoreUnavailableError,
+    control_of,
+    expiry_of,
+    parse_time,
+)
+from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity import legacy
-from durableagent.entity.expiry import ACTIVE_RESULT, EXPIRED_RESULT, is_idle, record_activity
 from durableagent.entity.loop import run_sync
 from durableagent.entity.orchestration_result import ORCHESTRATION_KEY, agent_response_result
 from durableagent.entity.record import SessionRecord
-from durableagent.entity.state import AgentState
+from durableagent.entity.state import conversation_state
 from durableagent.entity.turn import TurnRunner
-from durableagent.entity.turn_control import reset_session
 from durableagent.entity.turn_io import RunOperation
 
+logger = logging.getLogger("durableagent.expiry")
 DELETE: Final = object()
 RESET_RESULT: Final = {"status": "reset"}
+EXPIRED_RESULT: Final = {"status": "expired"}
+ACTIVE_RESULT: Final = {"status": "active"}
 
 
 class EntityContext(Protocol):
@@ -128,21 +154,7 @@ class SessionEntity:
 
     async def get_state(self, record: SessionRecord | None) -> dict[str, Any]:
         """The seed's ``get_state`` result: ``AgentState.get_state()`` plus ``agent_type``."""
-        state = AgentState()
-        if record is not None and record.turns:
-            ref = SessionRef(record.agent, record.session, record.incarnation)
-            for turn in await self.runner.store.load_turns(ref, 1, record.turns):
-                state.add_user_message(
-                    text_of(turn.user), turn.request_id, turn.role, timestamp=turn.started_at
-                )
-                if turn.error is not None:
-                    state.add_error(turn.error, correlation_id=turn.request_id, timestamp=turn.completed_at)
-                elif turn.reply is not None:
-                    response = AgentResponse.from_dict(turn.reply)
-                    state.add_assistant_message(
-                        response.text, response, correlation_id=turn.request_id, timestamp=turn.completed_at
-                    )
-        return {**state.get_state(), "agent_type": self.agent_type}
+        return {**await conversation_state(self.runner.store, record), "agent_type": self.agent_type}
 
 
 def _operation_input(context: EntityContext) -> Any:
@@ -179,3 +191,55 @@ def entity_function(build: Callable[[], SessionEntity]) -> Callable[[EntityConte
             context.set_state(new_state)
 
     return agent_entity
+
+
+def summary_of(record: SessionRecord, ttl: timedelta | None) -> SessionSummary:
+    """The index row of ``record`` under ``ttl``."""
+    return SessionSummary(
+        agent=record.agent,
+        session=record.session,
+        created_at=record.created_at,
+        last_active_at=record.updated_at,
+        turns=record.turns,
+        expires_at=expiry_of(record.updated_at, ttl),
+    )
+
+
+def is_idle(record: SessionRecord, ttl: timedelta | None, now: datetime | None = None) -> bool:
+    """Whether ``record`` has been idle for longer than ``ttl`` (never, without one)."""
+    if ttl is None:
+        return False
+    return parse_time(record.updated_at) + ttl <= (now or datetime.now(timezone.utc))
+
+
+async def record_activity(store: ConversationStore, record: SessionRecord, ttl: timedelta | None) -> None:
+    """Upsert the session's summary; a store outage is logged, not raised.
+
+    The turn is already written and its answer must reach the caller: a summary that could not be
+    written is corrected by the session's next operation (or its next ``expire`` check).
+    """
+    try:
+        await store.touch_session(summary_of(record, ttl))
+    except StoreUnavailableError:
+        logger.warning("session index of %s not updated (store unavailable)", record.agent)
+
+
+async def reset_session(
+    store: ConversationStore, agent: str, session: str, record: SessionRecord | None
+) -> None:
+    """Drop the session's transcript and ledger, leaving ``discarded`` marks on its requests.
+
+    Marked: the request ids of the old record's ledger and of every ledger row (a turn accepted
+    or running when the reset came). So a 202's ``Location`` answers ``410 turn-discarded`` after a
+    reset instead of "accepted" for ever, and a request signalled before the reset that is
+    delivered again never runs in the session's new life. A crash in between runs the reset again:
+    the record is still the old one, so the marks come out the same.
+    """
+    control = control_of(store)
+    ids = [
+        *(record.requests if record is not None else ()),
+        *(await control.request_ids(agent, session) if control else ()),
+    ]
+    await store.drop_session(agent, session)
+    if control is not None:
+        await control.replace_marks(agent, session, ids)

@@ -17,8 +17,9 @@ from typing import Any
 
 from agent_framework import AgentResponse, Message
 
-from durableagent.conversation.base import utc_now
-from durableagent.entity.record import UnsupportedStateVersionError
+from durableagent.conversation.base import SessionRef, text_of, utc_now
+from durableagent.conversation.store_protocol import ConversationStore
+from durableagent.entity.record import SessionRecord, UnsupportedStateVersionError
 
 __all__ = ["STATE_SCHEMA_VERSION", "AgentState", "UnsupportedStateVersionError"]
 
@@ -139,3 +140,20 @@ class AgentState:
             else:
                 out.append(message)
         return out
+
+
+async def conversation_state(store: ConversationStore, record: SessionRecord | None) -> dict[str, Any]:
+    """The seed's ``get_state`` result of a session: its transcript as ``AgentState.get_state()``."""
+    state = AgentState()
+    if record is not None and record.turns:
+        ref = SessionRef(record.agent, record.session, record.incarnation)
+        for turn in await store.load_turns(ref, 1, record.turns):
+            state.add_user_message(text_of(turn.user), turn.request_id, turn.role, timestamp=turn.started_at)
+            if turn.error is not None:
+                state.add_error(turn.error, correlation_id=turn.request_id, timestamp=turn.completed_at)
+            elif turn.reply is not None:
+                response = AgentResponse.from_dict(turn.reply)
+                state.add_assistant_message(
+                    response.text, response, correlation_id=turn.request_id, timestamp=turn.completed_at
+                )
+    return state.get_state()

@@ -33,6 +33,7 @@ from ag_ui.core import (
     ToolCallResultEvent,
     ToolCallStartEvent,
 )
+from agent_framework import AgentResponseUpdate
 
 TURN, RESTARTED, USAGE, TRUNCATED = (
     "durableagent.turn",
@@ -108,7 +109,7 @@ class EventMapper:
         """The open text message and tool calls (what a restart discards)."""
         return ([self.text_id] if self.text_id else []) + list(self.tools)
 
-    def update(self, update: Any) -> list[BaseEvent]:
+    def update(self, update: AgentResponseUpdate) -> list[BaseEvent]:
         """The events of one ``AgentResponseUpdate``."""
         out: list[BaseEvent] = []
         for content in getattr(update, "contents", None) or ():

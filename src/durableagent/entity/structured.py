@@ -21,10 +21,11 @@ import concurrent.futures
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jsonschema
+from agent_framework import AgentResponse
 from jsonschema.protocols import Validator
 
 from durableagent.contract.problems import Problem, StructuredOutputInvalid
@@ -70,7 +71,7 @@ _Counted: type[Validator] = jsonschema.validators.extend(  # type: ignore[no-unt
 )
 
 
-def parse_value(response: Any) -> Any:
+def parse_value(response: AgentResponse) -> Any:
     """The reply's structured value as plain JSON data, or None when the reply is not JSON."""
     value = getattr(response, "value", None)
     if value is None:
@@ -99,7 +100,7 @@ def validate_within_budget(
     return value, None
 
 
-async def check_structured(response: Any, schema: Any) -> tuple[Any, Problem | None]:
+async def check_structured(response: AgentResponse, schema: Mapping[str, Any]) -> tuple[Any, Problem | None]:
     """Parse and validate ``response`` against ``schema`` on the validator pool, off the caller's loop."""
 
     def work() -> tuple[Any, Problem | None]:

@@ -53,14 +53,13 @@ from durableagent.conversation.base import (
 from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.conversation.stream_base import StreamKey
 from durableagent.conversation.streams import stream_log_of
-from durableagent.entity.agent_call import call_agent
+from durableagent.entity.agent_call import call_agent, model_context
 from durableagent.entity.failures import classify, is_retryable
 from durableagent.entity.history import HistoryCache
-from durableagent.entity.history_window import model_context
+from durableagent.entity.loop import cancel_scope, is_cancel, marked
 from durableagent.entity.record import LedgerEntry, SessionRecord
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.structured import check_structured
-from durableagent.entity.turn_control import cancel_scope, is_cancel, marked
 from durableagent.entity.turn_io import RunOperation, reply_text, run_result
 from durableagent.entity.turn_stream import StreamSettings, TurnStream
 from durableagent.logs import THROTTLE

@@ -26,9 +26,9 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from ag_ui.core import BaseEvent, CustomEvent, TextMessageContentEvent
+from agent_framework import AgentResponseUpdate
 
 from durableagent.conversation.stream_base import (
     DEFAULT_RETENTION_SECONDS,
@@ -105,7 +105,7 @@ class TurnStream:
         self._emit(self.mapper.close_given(texts, tools))
         self._emit([ev.restarted(turn, attempt, texts + tools, "attempt")])
 
-    async def update(self, update: Any) -> None:
+    async def update(self, update: AgentResponseUpdate) -> None:
         """Append the events of one streaming update (waits only when the store lags far behind)."""
         if self.done or self.broken:
             return

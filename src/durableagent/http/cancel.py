@@ -1,7 +1,7 @@
 """``POST /agents/{agentName}/{sessionId}/turns/{correlationId}/cancel``: stop a queued or running turn.
 
 The cancel is a durable ``cancel`` mark on the request (``conversation/store_protocol.py``), delivered at
-once to the turn when it runs in this process (``entity/cancel.py``). A queued turn reads the mark
+once to the turn when it runs in this process (``entity/loop.py``). A queued turn reads the mark
 when it reaches the entity and is recorded as cancelled without running; a running one stops at its
 next safe point. A turn still queued once the mark is durable answers ``200 cancelled`` at once (it
 reads the mark after marking itself running, so it cannot slip through). Otherwise the route waits,
@@ -21,8 +21,7 @@ from durableagent.contract.problems import TurnNotFound
 from durableagent.contract.turn_problems import TurnDiscarded, TurnFinished
 from durableagent.contract.validate import ValidatedRequest
 from durableagent.conversation.base import control_of
-from durableagent.entity.cancel import deliver
-from durableagent.entity.loop import run_async
+from durableagent.entity.loop import deliver, run_async
 from durableagent.entity.record import LedgerEntry, record_of
 from durableagent.entity_client import State
 from durableagent.http.edge import RouteContext, serve

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from durableagent.conversation.base import SessionRef, format_time, parse_time
+from durableagent.conversation.base import SessionRef, format_time, parse_time, utc_now
 from durableagent.conversation.factory import StoreHolder
 from durableagent.entity.record import SessionRecord
 from durableagent.http.edge import RouteContext
@@ -99,6 +99,11 @@ def test_the_sweep_signals_only_due_sessions_of_agents_with_a_ttl() -> None:
     for session in ("old", "fresh"):
         h.state = None  # each session its own entity
         h.op("run_agent", {"correlationId": f"c-{session}", "message": "hi"}, session=session)
+        if session == "old":  # "fresh" must be active a millisecond later (the records' resolution)
+            stamp = run(h.store.get_session("WeatherAgent", "old"))
+            assert stamp is not None
+            while utc_now() <= stamp.last_active_at:
+                pass
     old = run(h.store.get_session("WeatherAgent", "old"))
     assert old is not None
     reg = h.entity.runner.reg

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from agent_framework import Message, SlidingWindowStrategy
 
+from durableagent.entity.agent_call import ContextPolicy, model_context
 from durableagent.entity.history import SessionHistory
-from durableagent.entity.history_window import ContextPolicy, model_context
 
 from .conftest import run
 
