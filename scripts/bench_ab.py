@@ -6,11 +6,12 @@ Usage: .venv/bin/python scripts/bench_ab.py [--baseline REV] [--turns N] [--roun
 For each side (the baseline commit, checked out into a temporary git worktree, and this working
 tree) it starts ``durableagent serve samples/weather`` from that side's sources (``PYTHONPATH``
 points at its ``src`` and ``generated``; both use this venv's packages) on a free loopback port
-with a fresh SQLite store, warms a session up, then sends ``--turns`` sequential turns (ten a session, so the
-figures are the request path's, not the growth of a long history, which ``scripts/bench`` measures
-apart) and as many ``GET /api/health`` requests over one keep-alive connection. It prints, per side, the host's CPU
-per turn (from ``/proc/<pid>/stat``), turn p50, health p50 and their ratio, alternating the sides
-for ``--rounds`` rounds so machine noise hits both; then the ratios new / baseline of the medians.
+with a fresh SQLite store, warms up, then sends ``--turns`` sequential turns (ten a session, so the
+figures are the request path's, not the growth of a long history, which ``scripts/bench``
+measures apart) and as many ``GET /api/health`` requests over one keep-alive connection. It
+prints, per side, the host's CPU per turn (from ``/proc/<pid>/stat``), turn p50, health p50 and
+their ratio, alternating the sides for ``--rounds`` rounds so machine noise hits both; then the
+ratios new / baseline of the medians.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _start(tree: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{tree / 'generated'}"}
     cmd = [sys.executable, "-m", "durableagent", "serve", str(tree / "samples" / "weather"),
            "--port", str(port), "--store", str(work / f"{tree.name}-{port}.sqlite"), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # wait on what we can observe: the health route answering
@@ -102,7 +103,7 @@ def main() -> None:
         work = Path(tmp)
         old = work / "baseline"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(old), args.baseline],
-                       check=True)  # noqa: S603, S607
+                       check=True)
         try:
             sides: dict[str, list[dict[str, float]]] = {"baseline": [], "this tree": []}
             for _ in range(args.rounds):
@@ -112,7 +113,7 @@ def main() -> None:
                     print(f"{name:10} CPU {r['cpu_ms']:.2f} ms/turn  turn p50 {r['turn_p50']:.2f} ms  "
                           f"health p50 {r['health_p50']:.2f} ms  ratio {r['ratio']:.2f}", flush=True)
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)  # noqa: S603, S607
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     med = {n: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for n, rs in sides.items()}
     print(f"\nmedians over {args.rounds} rounds of {args.turns} turns (baseline {args.baseline}):")
     for key, label in (("cpu_ms", "host CPU per turn (ms)"), ("turn_p50", "turn p50 (ms)"),

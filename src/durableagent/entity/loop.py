@@ -10,7 +10,7 @@ Invariant: there is exactly one agent loop per process; it is created lazily and
 while the process runs (``shutdown`` exists for tests and graceful exits).
 
 Stopping a call (issue 14.5). A cancel leaves a durable ``cancel`` mark on the request
-(``conversation/control.py``): a turn that has not started yet reads it when it reaches the entity
+(``conversation/store_protocol.py``): a turn that has not started yet reads it when it reaches the entity
 (:func:`marked`) and never runs (``entity/turn.py``). A running turn is stopped by its
 :class:`CancelScope` at its next *safe point*:
 
@@ -26,7 +26,7 @@ middleware counts the tool calls in flight, so a cancel that arrives during one 
 stops the run as soon as it returns; the chat middleware stops it before any later model call.
 When a cancel arrives and no tool is in flight, the task is cancelled. The cancel reaches the scope
 at once when the ``POST .../cancel`` is served by the same process (:func:`deliver`, the local host
-and a one-worker Functions app), else through the mark, read every ``control.POLL_SECONDS``.
+and a one-worker Functions app), else through the mark, read every ``base.POLL_SECONDS``.
 """
 
 from __future__ import annotations
