@@ -188,7 +188,7 @@ async def front_door_overhead(app_dir: Path) -> None:
 
 async def commit_placement() -> None:
     """A durable commit on the event loop stalls every other request; on the store thread it does not."""
-    from durableagent.local import entity_tables as tables
+    from durableagent.local import entity_mailbox as mailbox
     from durableagent.local.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,7 +197,7 @@ async def commit_placement() -> None:
         assert conn is not None
 
         def commit() -> None:
-            store._write(lambda c: tables.enqueue(c, "@counter@x", "add", "1", is_signal=True))
+            store._write(lambda c: mailbox.enqueue(c, "@counter@x", "add", "1", is_signal=True))
 
         async def ticker(stop: asyncio.Event, lags: list[float]) -> None:
             while not stop.is_set():
@@ -213,7 +213,7 @@ async def commit_placement() -> None:
                 if on_loop:
                     store._executor.submit(commit).result()  # same thread-affine connection, loop blocked
                 else:
-                    await store.write(lambda c: tables.enqueue(c, "@counter@x", "add", "1", is_signal=True))
+                    await store.write(lambda c: mailbox.enqueue(c, "@counter@x", "add", "1", is_signal=True))
                 commits.append(time.perf_counter() - t)
                 await asyncio.sleep(0)
             stop.set()

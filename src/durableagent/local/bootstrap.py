@@ -11,17 +11,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from durableagent.local import entity_tables, http_v2
+from durableagent.local import http_v2
 from durableagent.local.app_loading import load_app_index
 from durableagent.local.durable_api import DurableApi, install_entity_routes
+from durableagent.local.entity_batches import DEFAULT_MAX, EntityBatches, EntityPool
 from durableagent.local.entity_engine import EntityEngine
-from durableagent.local.entity_pool import DEFAULT_MAX, EntityPool
 from durableagent.local.front_door import FrontDoor, HttpRoute
 from durableagent.local.host_context import HostContext
 from durableagent.local.http_protocol import HostNames
 from durableagent.local.indexing import DURABLE_CLIENT, FunctionError, plan_function
 from durableagent.local.invoke import Invoker
-from durableagent.local.keys import build_keyring
+from durableagent.local.keys import build_keyring, host_keys, save_host_keys
 from durableagent.local.router import Router
 from durableagent.local.settings import AppSettings, apply_values, load_settings
 from durableagent.local.store import MEMORY, Store
@@ -65,10 +65,10 @@ def build_context(
 
     Keys configured nowhere are generated and persisted in ``store`` (so they survive restarts).
     """
-    stored = store.read_sync(entity_tables.host_keys)
+    stored = store.read_sync(host_keys)
     keys, new_keys = build_keyring(settings.keys, stored)
     if new_keys:
-        store.write_sync(lambda conn: entity_tables.save_host_keys(conn, new_keys))
+        store.write_sync(lambda conn: save_host_keys(conn, new_keys))
     # A fresh index per start: get_functions() may run only once per app object (a host restarted in
     # the same process, as the test harness does, must index a new one).
     index = load_app_index(settings.app_dir, settings.script)
@@ -81,8 +81,8 @@ def build_context(
     plans.update(refusal_plans(index))  # functions with bindings the host cannot run: refused (501)
     invoker = Invoker(str(settings.app_dir))
     durable_api = DurableApi()
-    engine = EntityEngine(store, index, plans, invoker, settings.max_batch_size)
-    engine.pool = EntityPool(settings.max_entity_functions or DEFAULT_MAX)  # maxConcurrentEntityFunctions
+    pool = EntityPool(settings.max_entity_functions or DEFAULT_MAX)  # maxConcurrentEntityFunctions
+    engine = EntityEngine(store, EntityBatches(store, index, plans, invoker, pool), settings.max_batch_size)
     install_entity_routes(durable_api, engine, store)
     ctx = HostContext(
         settings=settings,

@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from durableagent import _faults
-from durableagent.local import bench_trace
-from durableagent.local import entity_tables as tables
-from durableagent.local.entity_engine import EntityEngine
+from durableagent.local import bench_trace, entity_engine
+from durableagent.local import entity_mailbox as mailbox
+from durableagent.local.entity_mailbox import EntityMailboxes
 from durableagent.local.router import Match, MethodNotAllowed, Router
 from durableagent.local.store import Store
 from durableagent.logs import log_failure
@@ -125,7 +125,7 @@ def _continuation(token: str | None) -> str | None:
         return None
 
 
-def install_entity_routes(api: DurableApi, engine: EntityEngine, store: Store) -> None:
+def install_entity_routes(api: DurableApi, engine: EntityMailboxes, store: Store) -> None:
     """Register ``entities/...`` (signal, read, list) on ``api``."""
 
     async def signal(req: DurableRequest, params: dict[str, str]) -> DurableResponse:
@@ -144,7 +144,7 @@ def install_entity_routes(api: DurableApi, engine: EntityEngine, store: Store) -
         ok, input_json = operation_input(req.body, req.headers.get("content-type"))
         if not ok:
             return DurableResponse.error(400, "Could not parse JSON content.")
-        await engine.enqueue_operation(tables.entity_id(name, key), op, input_json, is_signal=True)
+        await engine.enqueue_operation(mailbox.entity_id(name, key), op, input_json, is_signal=True)
         if _faults.ARMED:
             _faults.crash_point("host.signal.after_commit")
         return DurableResponse(202)
@@ -154,8 +154,8 @@ def install_entity_routes(api: DurableApi, engine: EntityEngine, store: Store) -
         if key and "/" in key:
             return DurableResponse(404)  # the extension's template does not match such paths
         if key:
-            eid = tables.entity_id(name or "", "" if key == "$" else key)
-            row = await store.read(lambda c: tables.read_entity(c, eid))
+            eid = mailbox.entity_id(name or "", "" if key == "$" else key)
+            row = await store.read(lambda c: mailbox.read_entity(c, eid))
             if bench_trace.ENABLED:
                 bench_trace.state_read(eid)
             if row is None:
@@ -169,7 +169,7 @@ def install_entity_routes(api: DurableApi, engine: EntityEngine, store: Store) -
         fetch_state = req.query.get("fetchstate", "").lower() == "true"
         after = _continuation(req.headers.get("x-ms-continuation-token"))
         rows = await store.read(
-            lambda c: tables.list_entities(
+            lambda c: entity_engine.list_entities(
                 c,
                 name,
                 after=after,

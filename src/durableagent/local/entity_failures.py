@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from durableagent.local.entity_tables import MailboxRow
 from durableagent.local.wire.entity_batch import OperationResult
 from durableagent.logs import THROTTLE, debug_logs
+
+if TYPE_CHECKING:  # entity_mailbox logs its commit failures here
+    from durableagent.local.entity_mailbox import MailboxRow
 
 log = logging.getLogger("durableagent.local.entities")
 # The SDK reports only str(exception); the extension's ResponseMessage says "Error" for all of them.

@@ -42,8 +42,8 @@ from typing import Any, TypeVar
 
 from durableagent import _faults, entity_client
 from durableagent.contract.problems import TooManyTurns
-from durableagent.local import entity_tables as tables
-from durableagent.local.entity_engine import EntityEngine
+from durableagent.local import entity_mailbox as mailbox
+from durableagent.local.entity_mailbox import EntityMailboxes
 from durableagent.local.store import Store
 from durableagent.local.store_file import StoreError
 
@@ -141,7 +141,7 @@ class Admission:
         self._rate = 0.0  # operations finished per second (exponentially weighted)
         self._seen = (time.monotonic(), 0)  # (when, engine.finished) at the last estimate
 
-    def check(self, engine: EntityEngine, entity: str) -> None:
+    def check(self, engine: EntityMailboxes, entity: str) -> None:
         """Raise :class:`TooManyTurns` when one more operation for ``entity`` would exceed a bound."""
         queued = engine.queued.get(entity, 0)
         if queued >= self.per_entity:
@@ -155,7 +155,7 @@ class Admission:
                 retry_after=self._retry_after(engine, engine.queued_total - self.per_host + 1),
             )
 
-    def _retry_after(self, engine: EntityEngine, excess: int) -> int:
+    def _retry_after(self, engine: EntityMailboxes, excess: int) -> int:
         """Seconds until ``excess`` more operations will likely have finished (1..60)."""
         now, finished = time.monotonic(), engine.finished
         then, before = self._seen
@@ -169,7 +169,7 @@ class Admission:
 class InProcessEntities:
     """An ``EntityClient`` (``durableagent.entity_client``) over this host's engine and store."""
 
-    def __init__(self, engine: EntityEngine, store: Store, admission: Admission | None = None) -> None:
+    def __init__(self, engine: EntityMailboxes, store: Store, admission: Admission | None = None) -> None:
         """Serve the app's routes from ``engine`` and ``store``; hear of the engine's commits."""
         self._engine = engine
         self._store = store
@@ -197,7 +197,7 @@ class InProcessEntities:
         """
         if not self._engine.has_entity(name):
             raise LookupError(f"no entity function named {name!r}")
-        eid = tables.entity_id(name, key)
+        eid = mailbox.entity_id(name, key)
         self._admission.check(self._engine, eid)
         input_json = (
             json.dumps(json.dumps(value), ensure_ascii=False, separators=(",", ":")) if value else None
@@ -211,9 +211,9 @@ class InProcessEntities:
 
     async def read(self, name: str, key: str) -> dict[str, Any] | None:
         """The entity's committed state."""
-        eid = tables.entity_id(name, key)
+        eid = mailbox.entity_id(name, key)
         try:
-            row = await self._store.read(lambda c: tables.read_entity(c, eid), inline=True)
+            row = await self._store.read(lambda c: mailbox.read_entity(c, eid), inline=True)
         except _STORE_ERRORS as exc:
             raise entity_client.unavailable("reading entity state", exc) from None
         if row is None or row.state is None:
@@ -224,7 +224,7 @@ class InProcessEntities:
     @contextmanager
     def watch(self, name: str, key: str) -> Iterator[EntityWatch]:
         """Receive every state committed for the entity while the block runs."""
-        entity = tables.entity_id(name, key)
+        entity = mailbox.entity_id(name, key)
         watch = EntityWatch(asyncio.get_running_loop())
         self._watches.setdefault(entity, set()).add(watch)
         try:

@@ -19,6 +19,7 @@ import base64
 import hmac
 import os
 import secrets
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -115,3 +116,13 @@ def build_keyring(
         generated=generated,
     )
     return ring, to_persist
+
+
+def host_keys(conn: sqlite3.Connection) -> dict[str, str]:
+    """The persisted host keys by name (``system`` among them): stable across restarts."""
+    return dict(conn.execute("SELECT name, value FROM host_keys").fetchall())
+
+
+def save_host_keys(conn: sqlite3.Connection, keys: dict[str, str]) -> None:
+    """Persist ``keys``; a name already stored keeps its first value."""
+    conn.executemany("INSERT OR IGNORE INTO host_keys (name, value) VALUES (?, ?)", list(keys.items()))

@@ -25,7 +25,7 @@ from pathlib import Path
 import uvicorn
 
 from durableagent import compat, entity_client
-from durableagent.local import banner, entity_tables, gc_tuning
+from durableagent.local import banner, gc_tuning, keys
 from durableagent.local import inprocess_entities as inproc
 from durableagent.local.bootstrap import build_context, prepare_environment
 from durableagent.local.front_door import FrontDoor
@@ -251,6 +251,6 @@ def read_system_key(store_path: str) -> str | None:
         return None
     conn = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, timeout=30)
     try:
-        return entity_tables.host_keys(conn).get("system")
+        return keys.host_keys(conn).get("system")
     finally:
         conn.close()

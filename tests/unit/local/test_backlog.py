@@ -8,21 +8,21 @@ from typing import cast
 import pytest
 
 from durableagent.contract.problems import TooManyTurns
-from durableagent.local.entity_engine import EntityEngine
+from durableagent.local.entity_mailbox import EntityMailboxes
 from durableagent.local.inprocess_entities import Admission
 
 
 @dataclass
 class Counts:
-    """The three counters of an EntityEngine that admission reads."""
+    """The three counters of an EntityMailboxes that admission reads."""
 
     queued: dict[str, int] = field(default_factory=dict)
     queued_total: int = 0
     finished: int = 0
 
 
-def _engine(counts: Counts) -> EntityEngine:
-    return cast(EntityEngine, counts)
+def _engine(counts: Counts) -> EntityMailboxes:
+    return cast(EntityMailboxes, counts)
 
 
 def test_the_session_bound_refuses_only_that_session() -> None:

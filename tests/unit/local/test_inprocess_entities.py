@@ -14,9 +14,11 @@ from durableagent import entity_client
 from durableagent.conversation.factory import StoreHolder
 from durableagent.entity_client import SdkEntityClient
 from durableagent.http.edge import RouteContext
-from durableagent.local import entity_tables as tables
+from durableagent.local import entity_engine
+from durableagent.local import entity_mailbox as mailbox
 from durableagent.local.app_loading import index_app
 from durableagent.local.durable_api import operation_input
+from durableagent.local.entity_batches import EntityBatches
 from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.indexing import plan_function
 from durableagent.local.inprocess_entities import InProcessEntities
@@ -46,7 +48,7 @@ def host() -> Iterator[tuple[EntityEngine, Store]]:
     index = index_app(_app_module())
     plans = {fn.get_function_name(): plan_function(fn) for fn in index.functions}
     invoker = Invoker(".")
-    yield EntityEngine(store, index, plans, invoker, max_batch=10), store
+    yield EntityEngine(store, EntityBatches(store, index, plans, invoker), max_batch=10), store
     invoker.shutdown()
     store.close()
 
@@ -81,7 +83,7 @@ def test_a_signal_queues_what_the_sdk_and_the_extension_would(
         await InProcessEntities(engine, store).signal("Recorder", "k1", "put", value)
 
     asyncio.run(go())  # the engine was not started: the row stays in the mailbox
-    rows = store.read_sync(lambda c: tables.load_batch(c, "@recorder@k1", 10))
+    rows = store.read_sync(lambda c: mailbox.load_batch(c, "@recorder@k1", 10))
     assert [(r.operation, r.input, r.is_signal) for r in rows] == [("put", expected, True)]
 
 
@@ -116,7 +118,7 @@ def test_an_unknown_entity_is_refused_before_anything_is_queued(host: tuple[Enti
     engine, store = host
     with pytest.raises(LookupError):
         asyncio.run(InProcessEntities(engine, store).signal("NoSuchEntity", "k", "op", 1))
-    assert store.read_sync(tables.pending_entities) == []
+    assert store.read_sync(entity_engine.pending_entities) == []
 
 
 def test_the_sdk_client_is_the_public_one() -> None:

@@ -13,9 +13,11 @@ from typing import Any
 import azure.durable_functions as df
 import pytest
 
-from durableagent.local import entity_tables as tables
+from durableagent.local import entity_batches, entity_engine
+from durableagent.local import entity_mailbox as mailbox
 from durableagent.local.app_loading import index_app
-from durableagent.local.entity_engine import EntityCallResult, EntityEngine
+from durableagent.local.entity_batches import EntityBatches, EntityCallResult
+from durableagent.local.entity_engine import EntityEngine
 from durableagent.local.indexing import plan_function
 from durableagent.local.invoke import Invoker
 from durableagent.local.store import MEMORY, Store
@@ -69,21 +71,21 @@ def engine() -> Iterator[EntityEngine]:
     index = index_app(_app_module())
     plans = {fn.get_function_name(): plan_function(fn) for fn in index.functions}
     invoker = Invoker(".", max_workers=4)
-    yield EntityEngine(store, index, plans, invoker, max_batch=4)
+    yield EntityEngine(store, EntityBatches(store, index, plans, invoker), max_batch=4)
     invoker.shutdown()
     store.close()
 
 
 async def _settle(engine: EntityEngine) -> None:
     for _ in range(500):
-        if not engine._active and not await engine.store.read(tables.pending_entities):
+        if not engine._active and not await engine.store.read(entity_engine.pending_entities):
             return
         await asyncio.sleep(0.01)  # polling the engine's own state until it is idle
     raise AssertionError("engine did not settle")
 
 
 def _state(engine: EntityEngine, eid: str) -> Any:
-    row = engine.store.read_sync(lambda c: tables.read_entity(c, eid))
+    row = engine.store.read_sync(lambda c: mailbox.read_entity(c, eid))
     return None if row is None else json.loads(row.state or "null")
 
 
@@ -106,7 +108,7 @@ def test_operations_apply_in_order_in_bounded_batches(engine: EntityEngine) -> N
 def test_pending_mailboxes_are_redispatched_at_start(engine: EntityEngine) -> None:
     for i in range(3):
         engine.store.write_sync(
-            lambda c, i=i: tables.enqueue(c, "@recorder@r", "put", json.dumps(i), is_signal=True)
+            lambda c, i=i: mailbox.enqueue(c, "@recorder@r", "put", json.dumps(i), is_signal=True)
         )
 
     async def go() -> None:
@@ -176,13 +178,13 @@ def test_invocation_failure_fails_every_operation_keeps_state_and_drops_the_batc
     sink = Sink()
     engine.set_call_result_sink(sink)
     engine.store.write_sync(
-        lambda c: tables.save_entity(c, "@recorder@f", exists=True, state='{"log": ["old"]}')
+        lambda c: entity_batches.save_entity(c, "@recorder@f", exists=True, state='{"log": ["old"]}')
     )
 
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the whole invocation failed")
 
-    monkeypatch.setattr(engine.invoker, "invoke", broken)
+    monkeypatch.setattr(engine.batches.invoker, "invoke", broken)
 
     async def go() -> None:
         await engine.start()
@@ -193,7 +195,7 @@ def test_invocation_failure_fails_every_operation_keeps_state_and_drops_the_batc
 
     asyncio.run(go())
     assert _state(engine, "@recorder@f") == {"log": ["old"]}
-    assert engine.store.read_sync(tables.pending_entities) == []
+    assert engine.store.read_sync(entity_engine.pending_entities) == []
     (result,) = sink.committed_results
     assert json.loads(result.payload)["exceptionType"] == "Error"
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from durableagent.local import entity_tables as tables
+from durableagent.local import entity_mailbox as mailbox
 from durableagent.local import store_file
+from durableagent.local.entity_batches import save_entity
+from durableagent.local.entity_engine import list_entities, pending_entities
 from durableagent.local.store import MEMORY, Store
 from durableagent.local.store_file import StoreError, StoreLockedError
 from durableagent.sqlite_toolkit import statements
@@ -63,11 +65,12 @@ def test_a_second_store_on_the_same_file_fails_fast(store: Store, tmp_path: Path
 
 def test_reopen_keeps_data_and_does_not_reapply_migrations(tmp_path: Path) -> None:
     s = Store(tmp_path / "s.sqlite")
-    s.write_sync(lambda c: tables.enqueue(c, "@counter@k", "add", "1", is_signal=True))
+    s.write_sync(lambda c: mailbox.enqueue(c, "@counter@k", "add", "1", is_signal=True))
     s.close()
     s = Store(tmp_path / "s.sqlite")
     try:
-        assert [r.operation for r in s.read_sync(lambda c: tables.load_batch(c, "@counter@k", 10))] == ["add"]
+        batch = s.read_sync(lambda c: mailbox.load_batch(c, "@counter@k", 10))
+        assert [r.operation for r in batch] == ["add"]
         assert s.read_sync(lambda c: c.execute("SELECT count(*) FROM schema_version").fetchone()[0]) == len(
             store_file.migrations()
         )
@@ -94,20 +97,20 @@ def test_corrupt_file_is_refused_with_a_clear_error(tmp_path: Path) -> None:
 
 def test_write_rolls_back_on_error(store: Store) -> None:
     def failing(c: sqlite3.Connection) -> None:
-        tables.enqueue(c, "@counter@k", "add", None, is_signal=True)
+        mailbox.enqueue(c, "@counter@k", "add", None, is_signal=True)
         raise RuntimeError("no")
 
     with pytest.raises(RuntimeError):
         store.write_sync(failing)
-    assert store.read_sync(tables.pending_entities) == []
+    assert store.read_sync(pending_entities) == []
 
 
 def test_async_api_runs_off_the_loop(store: Store) -> None:
     async def go() -> list[str]:
-        await store.write(lambda c: tables.enqueue(c, "@a@1", "x", None, is_signal=True))
-        await store.write(lambda c: tables.enqueue(c, "@b@1", "x", None, is_signal=True))
-        await store.write(lambda c: tables.enqueue(c, "@a@1", "y", None, is_signal=True))
-        return await store.read(tables.pending_entities)
+        await store.write(lambda c: mailbox.enqueue(c, "@a@1", "x", None, is_signal=True))
+        await store.write(lambda c: mailbox.enqueue(c, "@b@1", "x", None, is_signal=True))
+        await store.write(lambda c: mailbox.enqueue(c, "@a@1", "y", None, is_signal=True))
+        return await store.read(pending_entities)
 
     assert asyncio.run(go()) == ["@a@1", "@b@1"]
 
@@ -115,8 +118,8 @@ def test_async_api_runs_off_the_loop(store: Store) -> None:
 def test_memory_store() -> None:
     s = Store(MEMORY)
     try:
-        s.write_sync(lambda c: tables.save_entity(c, "@counter@k", exists=True, state='{"v": 1}'))
-        row = s.read_sync(lambda c: tables.read_entity(c, "@counter@k"))
+        s.write_sync(lambda c: save_entity(c, "@counter@k", exists=True, state='{"v": 1}'))
+        row = s.read_sync(lambda c: mailbox.read_entity(c, "@counter@k"))
         assert row is not None
         assert row.state == '{"v": 1}'
         assert (row.name, row.key) == ("counter", "k")
@@ -124,43 +127,43 @@ def test_memory_store() -> None:
         s.close()
 
 
-def test_entity_tables_batch_and_dequeue(store: Store) -> None:
+def test_entity_mailbox_batch_and_dequeue(store: Store) -> None:
     for i in range(5):
-        store.write_sync(lambda c, i=i: tables.enqueue(c, "@counter@k", "op", str(i), is_signal=True))
-    batch = store.read_sync(lambda c: tables.load_batch(c, "@counter@k", 3))
+        store.write_sync(lambda c, i=i: mailbox.enqueue(c, "@counter@k", "op", str(i), is_signal=True))
+    batch = store.read_sync(lambda c: mailbox.load_batch(c, "@counter@k", 3))
     assert [r.input for r in batch] == ["0", "1", "2"]
 
     def commit(c: sqlite3.Connection) -> None:
-        tables.save_entity(c, "@counter@k", exists=True, state="3")
-        tables.dequeue(c, "@counter@k", batch[-1].seq)
+        save_entity(c, "@counter@k", exists=True, state="3")
+        mailbox.dequeue(c, "@counter@k", batch[-1].seq)
 
     store.write_sync(commit)
-    rest = store.read_sync(lambda c: tables.load_batch(c, "@counter@k", 10))
+    rest = store.read_sync(lambda c: mailbox.load_batch(c, "@counter@k", 10))
     assert [r.input for r in rest] == ["3", "4"]
-    store.write_sync(lambda c: tables.save_entity(c, "@counter@k", exists=False, state=None))
-    assert store.read_sync(lambda c: tables.read_entity(c, "@counter@k")) is None
+    store.write_sync(lambda c: save_entity(c, "@counter@k", exists=False, state=None))
+    assert store.read_sync(lambda c: mailbox.read_entity(c, "@counter@k")) is None
 
 
 def test_list_entities_pages_by_id(store: Store) -> None:
     for key in ("b", "a", "c"):
-        store.write_sync(lambda c, key=key: tables.save_entity(c, f"@counter@{key}", exists=True, state="1"))
-    store.write_sync(lambda c: tables.save_entity(c, "@other@z", exists=True, state="1"))
-    first = store.read_sync(lambda c: tables.list_entities(c, "Counter", after=None, limit=2))
+        store.write_sync(lambda c, key=key: save_entity(c, f"@counter@{key}", exists=True, state="1"))
+    store.write_sync(lambda c: save_entity(c, "@other@z", exists=True, state="1"))
+    first = store.read_sync(lambda c: list_entities(c, "Counter", after=None, limit=2))
     assert [r.key for r in first] == ["a", "b"]
-    rest = store.read_sync(lambda c: tables.list_entities(c, "counter", after=first[-1].entity_id, limit=2))
+    rest = store.read_sync(lambda c: list_entities(c, "counter", after=first[-1].entity_id, limit=2))
     assert [r.key for r in rest] == ["c"]
-    assert len(store.read_sync(lambda c: tables.list_entities(c, None, after=None, limit=10))) == 4
+    assert len(store.read_sync(lambda c: list_entities(c, None, after=None, limit=10))) == 4
 
 
 def test_split_entity_id() -> None:
-    assert tables.split_entity_id("@counter@a@b") == ("counter", "a@b")
-    assert tables.entity_id("Counter", "K") == "@counter@K"
+    assert mailbox.split_entity_id("@counter@a@b") == ("counter", "a@b")
+    assert mailbox.entity_id("Counter", "K") == "@counter@K"
     with pytest.raises(ValueError, match="not an entity id"):
-        tables.split_entity_id("counter")
+        mailbox.split_entity_id("counter")
 
 
 def test_integrity_check_after_use(store: Store) -> None:
-    store.write_sync(lambda c: tables.enqueue(c, "@counter@k", "add", "1", is_signal=True))
+    store.write_sync(lambda c: mailbox.enqueue(c, "@counter@k", "add", "1", is_signal=True))
     assert store.read_sync(lambda c: c.execute("PRAGMA integrity_check").fetchone()[0]) == "ok"
 
 

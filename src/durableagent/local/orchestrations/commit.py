@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from durableagent import _faults
-from durableagent.local import entity_tables
+from durableagent.local import entity_mailbox
 from durableagent.local.orchestrations import tables, work
 from durableagent.local.orchestrations.model import (
     ChildStart,
@@ -83,7 +83,7 @@ def commit_outcome(
             conn, iid, MessageKind.COMPLETION, visible_at=stamp, execution_id=execution, event=own.event
         )
     for message in out.entity_messages:
-        entity_tables.enqueue(
+        entity_mailbox.enqueue(
             conn,
             message.target,
             message.operation,

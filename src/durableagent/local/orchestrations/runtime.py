@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 
 from azure.functions import meta
 
-from durableagent.local.entity_engine import EntityCallResult
+from durableagent.local.entity_batches import EntityCallResult
 from durableagent.local.host_context import HostContext
 from durableagent.local.orchestrations import batching, durable_http, endings, tables, versioning, work
 from durableagent.local.orchestrations.catalog import Catalog
@@ -236,7 +236,7 @@ class OrchestrationEngine:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._timer_wakeup.wait(), timeout=sleep)
 
-    # -- entity call results (EntityEngine.CallResultSink) ----------------------------------------
+    # -- entity call results (entity_batches.CallResultSink) ----------------------------------------
 
     def write(self, conn: sqlite3.Connection, results: Sequence[EntityCallResult]) -> None:
         """Deliver entity call results as EventRaised(request id) inside the entity batch's transaction."""

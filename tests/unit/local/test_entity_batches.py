@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from durableagent.local.entity_pool import EntityPool
+from durableagent.local.entity_batches import EntityPool
 
 
 def test_every_blocked_call_gets_its_own_thread_up_to_the_cap() -> None:
