@@ -2,7 +2,7 @@ r"""Session identities: ``AgentSessionId``, identifier rules, and the one way to
 
 A session is the Durable Entity ``@<name>@<key>``: ``name`` is the agent's entity name (the agent's
 name) and ``key`` the session key. (The Durable extension compares entity names case-insensitively;
-its scheduler id lower-cases the name: the local host spells it in ``local.entity_tables.entity_id``.)
+its scheduler id lower-cases the name: the local host spells it in ``local.entity_mailbox.entity_id``.)
 
 Keys and names are restricted to ``[A-Za-z0-9_-]{1,128}`` because ``@``, ``/``, ``\``, ``#``, ``?``
 and control characters break entity ids, the Durable HTTP API's URLs and Azure Storage keys.
