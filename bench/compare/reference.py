@@ -24,7 +24,9 @@ from bench.stats import summary
 NAME = "agent-framework-azurefunctions (reference package) under durableagent's local host"
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(__file__).resolve().parent / "reference_app"
-PACKAGES = ["agent-framework-azurefunctions", "uvicorn>=0.34,<1"]
+# The package, and what durableagent's local host (run from src/ in that venv) needs besides it:
+# uvicorn with httptools and uvloop, as pinned in pyproject.toml.
+PACKAGES = ["agent-framework-azurefunctions", "uvicorn>=0.34,<1", "httptools>=0.6,<1", "uvloop>=0.21,<1"]
 
 
 def _turn(client: RawClient, session: str, message: str) -> float:
