@@ -35,6 +35,15 @@ def _held(store: Store) -> tuple[threading.Event, threading.Event]:
     return entered, release
 
 
+async def _queued(store: Store, count: int) -> None:
+    """Wait until ``count`` writes wait in the store's queue (observed, not assumed after a sleep)."""
+    for _ in range(10_000):
+        if len(store._writes._items) >= count:
+            return
+        await asyncio.sleep(0)  # one loop iteration: the write tasks queue their writes
+    raise AssertionError(f"{count} writes never reached the store's queue")
+
+
 def _rows(store: Store) -> list[tuple[int, str]]:
     return store.read_sync(lambda c: c.execute("SELECT k, v FROM t ORDER BY k").fetchall())
 
@@ -60,7 +69,7 @@ def test_queued_writes_commit_in_one_transaction_and_a_failing_one_alone_rolls_b
             store.write(lambda c: c.execute("SELECT count(*) FROM t").fetchone()[0]),
         ]
         tasks = [asyncio.ensure_future(w) for w in writes]
-        await asyncio.sleep(0.05)
+        await _queued(store, 4)
         assert not any(t.done() for t in tasks)  # nothing is answered before the group's COMMIT
         release.set()
         return await asyncio.gather(*tasks, return_exceptions=True)
@@ -86,7 +95,7 @@ def test_a_lost_transaction_fails_every_write_of_the_group(store: Store) -> None
             asyncio.ensure_future(store.write(lambda c: c.execute("INSERT INTO t VALUES (9, 'y')"))),
             asyncio.ensure_future(store.write(rollback_all)),
         ]
-        await asyncio.sleep(0.05)
+        await _queued(store, 2)
         release.set()
         return await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -118,7 +127,7 @@ def test_groups_are_bounded(store: Store, monkeypatch: pytest.MonkeyPatch) -> No
             asyncio.ensure_future(store.write(lambda c, k=k: c.execute("INSERT INTO t VALUES (?, '')", (k,))))
             for k in range(8)
         ]
-        await asyncio.sleep(0.05)
+        await _queued(store, 8)
         release.set()
         await asyncio.gather(*tasks)
 
