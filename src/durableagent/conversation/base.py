@@ -48,7 +48,7 @@ def utc_now() -> str:
     The one timestamp format of durableagent (transcripts, entity records, the local host's tables,
     whose SQL writes it as ``strftime('%Y-%m-%dT%H:%M:%fZ', 'now')``): it sorts as a string.
     """
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_time(datetime.now(timezone.utc))
 
 
 def format_time(moment: datetime) -> str:
@@ -260,7 +260,7 @@ Mark = Literal["cancel", "discarded"]
 MARKS: tuple[Mark, ...] = ("cancel", "discarded")
 POLL_SECONDS = 1.0
 """How often a running turn reads its mark (a cancel from another process); in-process cancels are
-delivered at once (``entity/cancel.py``)."""
+delivered at once (``entity/loop.py``)."""
 
 
 def checked_mark(agent: str, session: str, request_id: str, mark: str) -> Mark:

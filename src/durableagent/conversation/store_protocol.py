@@ -18,7 +18,7 @@ the entity. They leave a durable *mark* on the request id instead, which the tur
 the request reaches the entity (and, while it runs, every ``base.POLL_SECONDS``):
 
 * ``cancel`` (``POST .../turns/{id}/cancel``, or a run with ``multitask_strategy=interrupt``): a
-  queued turn never runs; a running one stops at its next safe point (``entity/cancel.py``);
+  queued turn never runs; a running one stops at its next safe point (``entity/loop.py``);
 * ``discarded`` (a session reset): the requests the reset discarded (those of the old request ledger
   and every ledger row) answer ``410 turn-discarded`` for ever after instead of "accepted"; a reset
   replaces every older mark of the session, so marks stay bounded by the ledger's size.

@@ -26,7 +26,7 @@ class AgentRegistration:
         call: Timeout and retries of one agent call.
         context: How much of the history the model sees (window, token budget, reducer).
         agent_type: The agent's class name (filled in from ``agent``).
-        session_ttl: Idle time after which a session is deleted (None: never; ``entity.expiry``).
+        session_ttl: Idle time after which a session is deleted (None: never; ``entity.session``).
         max_reply_bytes: Largest stored turn JSON (UTF-8 bytes); beyond, ``reply-too-large``.
     """
 
