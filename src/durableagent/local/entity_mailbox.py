@@ -241,14 +241,16 @@ class EntityMailboxes:
     async def _drain(self, eid: str, batch: Batch | None) -> None:
         try:
             while not self._stopping:
-                self._dirty.discard(eid)
                 try:
-                    rows, current = (
-                        batch
-                        if batch is not None
-                        else await self.store.read(lambda c: self._load(c, eid), inline=True)
-                    )
-                    batch = None
+                    if batch is None:
+                        # Clear the mark before the read: an enqueue committed after this point
+                        # marks it again. A preloaded batch was read before this drain began, so a
+                        # mark set since then (an enqueue that lost the race to start the drain)
+                        # names a row that batch may not hold, and must be kept.
+                        self._dirty.discard(eid)
+                        rows, current = await self.store.read(lambda c: self._load(c, eid), inline=True)
+                    else:
+                        (rows, current), batch = batch, None
                     if not rows:
                         if eid in self._dirty:
                             continue

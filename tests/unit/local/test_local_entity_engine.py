@@ -105,6 +105,28 @@ def test_operations_apply_in_order_in_bounded_batches(engine: EntityEngine) -> N
     assert max(sizes) <= 4
 
 
+def test_concurrent_enqueues_to_an_idle_entity_all_run(engine: EntityEngine) -> None:
+    """Two enqueues racing to start an idle entity's drain: neither operation is left in the mailbox.
+
+    The first starts the drain with the batch it preloaded; the second, committed after that read,
+    marks the entity dirty before the drain's task has run: that mark must survive the drain's start.
+    """
+
+    async def go() -> None:
+        await engine.start()
+        for round_ in range(20):
+            eid = f"@recorder@race{round_}"
+            await asyncio.gather(
+                *(engine.enqueue_operation(eid, "put", json.dumps(i), is_signal=True) for i in range(2))
+            )
+        await _settle(engine)
+        await engine.stop(5)
+
+    asyncio.run(go())
+    for round_ in range(20):
+        assert sorted(_state(engine, f"@recorder@race{round_}")["log"]) == [0, 1]
+
+
 def test_pending_mailboxes_are_redispatched_at_start(engine: EntityEngine) -> None:
     for i in range(3):
         engine.store.write_sync(
