@@ -21,8 +21,9 @@ def offline_env() -> dict[str, str]:
 def start(app_dir: Path, store: Path, env: Mapping[str, str] | None = None) -> tuple[LocalHost, float]:
     """A running host and the seconds from launch to its first served request (GET /api/health)."""
     saved = dict(os.environ)
+    kept = offline_env()  # read before the clear below: after it, os.environ is empty
     os.environ.clear()
-    os.environ.update(offline_env())
+    os.environ.update(kept)
     try:
         started = time.perf_counter()
         host = LocalHost(app_dir, store=store, env=dict(env or {}), startup_timeout=60)
