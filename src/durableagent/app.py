@@ -164,8 +164,10 @@ class AgentFunctionApp(df.DFApp):
         function_name = f"entity_{name.replace('-', '_')}"
         function = entity_function(lambda: self._entity(name))
         function.__name__ = function_name
+        # A generic entityTrigger binding, not DFApp.entity_trigger: that one wraps the function in
+        # the SDK's synchronous Entity.create; both write the same binding to function.json.
         self.function_name(function_name)(
-            self.entity_trigger(context_name="context", entity_name=name)(function)
+            self.generic_trigger(arg_name="context", type="entityTrigger", entity_name=name)(function)
         )
         if ttl is not None and not self._sweeping:
             self._register_sweep()

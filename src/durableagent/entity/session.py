@@ -2,10 +2,10 @@
 
 ``SessionEntity.handle(operation, input, state, session)`` is the pure seam (state in, new state
 and result out; :data:`DELETE` as the new state deletes the entity); unit tests call it directly.
-:func:`entity_function` adapts the Durable SDK's entity context to it: the SDK calls entity
-functions synchronously, on a worker thread, once per operation of a batch, so the adapter runs
-the operation on the process-wide agent loop and blocks until it is done. Nothing here imports the
-SDK: the context is typed by the few members the adapter uses.
+:func:`entity_function` is the entity trigger's ``async def`` function: it reads the batch
+document itself (``turn_io.decode_request``) and runs the batch as a coroutine on the process-wide
+agent loop (:func:`run_batch`), so no worker thread is held while a turn waits on its model.
+Nothing here imports the SDK: the trigger's context is typed by the one member used.
 
 Operations: ``run_agent`` (alias ``run``), ``get_state`` (the seed's conversation shape plus
 ``agent_type``: ``entity.state``), ``reset`` (:func:`reset_session`), ``expire`` (delete the session
@@ -33,8 +33,10 @@ re-armed by an event on every turn. So:
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Protocol
 
@@ -48,12 +50,20 @@ from durableagent.conversation.base import (
 )
 from durableagent.conversation.store_protocol import ConversationStore
 from durableagent.entity import legacy
-from durableagent.entity.loop import run_sync
+from durableagent.entity.loop import run_async
 from durableagent.entity.orchestration_result import ORCHESTRATION_KEY, agent_response_result
 from durableagent.entity.record import SessionRecord
 from durableagent.entity.state import conversation_state
 from durableagent.entity.turn import TurnRunner
-from durableagent.entity.turn_io import RunOperation
+from durableagent.entity.turn_io import (
+    BatchResult,
+    OperationResult,
+    RunOperation,
+    decode_request,
+    encode_response,
+    operation_input,
+)
+from durableagent.logs import log_failure
 
 logger = logging.getLogger("durableagent.expiry")
 DELETE: Final = object()
@@ -62,31 +72,12 @@ EXPIRED_RESULT: Final = {"status": "expired"}
 ACTIVE_RESULT: Final = {"status": "active"}
 
 
-class EntityContext(Protocol):
-    """What :func:`entity_function` uses of the SDK's ``DurableEntityContext``."""
+class TriggerContext(Protocol):
+    """What :func:`entity_function` uses of the worker's ``func.EntityContext``: the batch document."""
 
     @property
-    def operation_name(self) -> str | None:
-        """The operation being run."""
-
-    @property
-    def entity_key(self) -> str:
-        """The entity's key: the session."""
-
-    def get_input(self) -> Any:
-        """The operation's input (raises ``TypeError`` when it has none)."""
-
-    def get_state(self, initializer: Callable[[], Any] | None = None) -> Any:
-        """The entity's current state."""
-
-    def set_state(self, state: Any) -> None:
-        """Replace the entity's state."""
-
-    def set_result(self, result: Any) -> None:
-        """Set the operation's result."""
-
-    def destruct_on_exit(self) -> None:
-        """Delete the entity once the operation ends."""
+    def body(self) -> str | bytes:
+        """The batch request JSON (``decode_request``)."""
 
 
 class SessionEntity:
@@ -157,40 +148,49 @@ class SessionEntity:
         return {**await conversation_state(self.runner.store, record), "agent_type": self.agent_type}
 
 
-def _operation_input(context: EntityContext) -> Any:
-    """The operation's input; ``None`` when it has none (the SDK's ``get_input`` raises then)."""
-    try:
-        return context.get_input()
-    except (TypeError, ValueError):  # no input (json.loads(None)) or an input that is not JSON
-        return None
-
-
-def entity_function(build: Callable[[], SessionEntity]) -> Callable[[EntityContext], None]:
-    """The function registered with ``entity_trigger`` for one agent; ``build()`` runs on first use.
+def entity_function(build: Callable[[], SessionEntity]) -> Callable[[TriggerContext], Awaitable[str]]:
+    """The entity trigger's function for one agent; ``build()`` runs on first use.
 
     The entity is built lazily because its conversation store is: store clients (an aiohttp
     session for Azure Tables) belong to the event loop that first uses them, the agent loop.
     """
     built: list[SessionEntity] = []
 
-    def agent_entity(context: EntityContext) -> None:
+    async def agent_entity(context: TriggerContext) -> str:
         if not built:
             built.append(build())
-        new_state, result = run_sync(
-            built[0].handle(
-                context.operation_name,
-                _operation_input(context),
-                context.get_state(lambda: None),
-                context.entity_key,
-            )
-        )
-        context.set_result(result)
-        if new_state is DELETE:
-            context.destruct_on_exit()
-        else:
-            context.set_state(new_state)
+        return await run_async(run_batch(built[0], context.body))
 
     return agent_entity
+
+
+async def run_batch(entity: SessionEntity, request: str | bytes) -> str:
+    """Run one batch on the agent loop: each operation in order on the state the one before left.
+
+    The loop of the SDK's ``Entity.handle`` (azure-functions-durable, ``entity.py``), run as a
+    coroutine: the Python worker awaits an ``async def`` function, and the ``entityTrigger``
+    converter hands it the batch document and returns the answer it gives (azure-functions,
+    ``durable_functions.EnitityTriggerConverter``), so no thread waits while a turn's model
+    answers. State and results are plain JSON, as the SDK's ``df_loads``/``df_dumps`` write
+    them for the dicts this entity keeps. An operation that raises fails alone and leaves the
+    state as it was; its result names no exception text.
+    """
+    _name, key, exists, text, batch = decode_request(request)
+    state = json.loads(text) if exists and text is not None else None
+    results: list[OperationResult] = []
+    for op in batch:
+        started = time.time()
+        try:
+            new_state, result = await entity.handle(op.name, operation_input(op.input), state, key)
+        except Exception as exc:  # noqa: BLE001 - one failed operation fails only itself
+            log_failure(logger, exc, "entity operation %s failed", op.name)
+            value, is_error = "The entity operation failed. See the app's logs.", True
+        else:
+            exists, state = (False, None) if new_state is DELETE else (True, new_state)
+            value, is_error = result, False
+        ms = int((time.time() - started) * 1000)
+        results.append(OperationResult(is_error, json.dumps(value), ms, int(started * 1000)))
+    return encode_response(BatchResult(exists, json.dumps(state) if exists else None, tuple(results)))
 
 
 def summary_of(record: SessionRecord, ttl: timedelta | None) -> SessionSummary:

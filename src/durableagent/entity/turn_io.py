@@ -1,12 +1,21 @@
-"""A turn's input and its result: the ``run_agent`` operation and the run result (the HTTP 200 body).
+"""What crosses the session entity's boundary: the trigger's batch, a turn's input and its result.
 
-Both cross the seam between the HTTP routes and the session entity. The route and the entity
-compute the same fingerprint of an operation (a SHA-256 of the canonical JSON of what the turn
-means: message, role, tool switch, response schema), so a retried request with the same
-``Idempotency-Key`` is recognized, and a different request reusing the key is refused (422). The
-run result is built from the committed ``TurnRecord``, so an idempotent replay, a ``Location`` poll
-and the original response are the same answer; it is the contract's generated ``RunResult``, so a
-field renamed in openapi.yaml breaks the type check here, not a client.
+The batch envelope (:class:`Operation`, :class:`OperationResult`, :class:`BatchResult`): the JSON
+document the Durable extension hands an entity function (``EntityContextToString``) and the one the
+function answers with (what the SDK's ``EntityState.to_json_string`` writes), protocol.md §4.2.
+The session entity reads and answers it itself (``entity.session.entity_function``), so its batch
+runs as a coroutine; the local host writes requests and reads answers with the same types
+(``local/wire/entity_batch``). ``state`` and every operation ``input`` are JSON *texts* (strings
+inside the document), or ``None``.
+
+The ``run_agent`` operation and the run result (the HTTP 200 body) cross the seam between the HTTP
+routes and the session entity. The route and the entity compute the same fingerprint of an operation
+(a SHA-256 of the canonical JSON of what the turn means: message, role, tool switch, response
+schema), so a retried request with the same ``Idempotency-Key`` is recognized, and a different
+request reusing the key is refused (422). The run result is built from the committed ``TurnRecord``,
+so an idempotent replay, a ``Location`` poll and the original response are the same answer; it is
+the contract's generated ``RunResult``, so a field renamed in openapi.yaml breaks the type check
+here, not a client.
 """
 
 from __future__ import annotations
@@ -22,6 +31,84 @@ from agent_framework import AgentResponse
 from durableagent_models import CorrelationId, RunResult, SessionId
 
 from durableagent.conversation.base import TurnRecord, text_of
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One queued operation, as the entity function sees it in ``batch[i]``."""
+
+    name: str
+    input: str | None  # JSON text (the RequestMessage input) or None
+    is_signal: bool
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """One entry of ``results``: ``result`` is JSON text (``df_dumps`` of the value or error message)."""
+
+    is_error: bool
+    result: str | None
+    duration_ms: int = 0
+    start_time_ms: int = 0
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """One invocation's answer: whether the entity exists after it, its state, a result per operation."""
+
+    exists: bool
+    state: str | None  # JSON text; None when the entity does not exist afterwards
+    results: tuple[OperationResult, ...]
+
+
+def decode_request(text: str | bytes) -> tuple[str, str, bool, str | None, tuple[Operation, ...]]:
+    """Parse a batch request into ``(name, key, exists, state, batch)``.
+
+    Raises:
+        ValueError, KeyError, TypeError: not a batch request (the invocation fails).
+    """
+    doc = json.loads(text)
+    batch = tuple(
+        Operation(name=op["name"], input=op.get("input"), is_signal=bool(op.get("isSignal", True)))
+        for op in doc["batch"]
+    )
+    return doc["self"]["name"], doc["self"]["key"], bool(doc["exists"]), doc.get("state"), batch
+
+
+def encode_response(result: BatchResult) -> str:
+    """The batch's answer, as ``EntityState.to_json_string`` writes it (no signals: Python has none)."""
+    return json.dumps(
+        {
+            "entityExists": result.exists,
+            "entityState": result.state if result.exists else "null",
+            "results": [
+                {
+                    "isError": r.is_error,
+                    "duration": r.duration_ms,
+                    "startTime": r.start_time_ms,
+                    "result": r.result,
+                }
+                for r in result.results
+            ],
+            "signals": [],
+        }
+    )
+
+
+def operation_input(text: str | None) -> Any:
+    """An operation's input value, decoded as ``DurableEntityContext.get_input`` does; None if it has none.
+
+    The input is a JSON text whose value is itself the JSON text of the input (``json.loads`` then
+    ``df_loads`` in the SDK); anything else counts as no input, as the SDK's ``get_input`` raising
+    did for the synchronous entity function.
+    """
+    if text is None:
+        return None
+    try:
+        inner = json.loads(text)
+        return json.loads(inner) if isinstance(inner, str) else None
+    except ValueError:
+        return None
 
 
 def new_correlation_id() -> str:

@@ -14,10 +14,12 @@ Why: the Durable SDK runs an entity function synchronously. ``Entity.create(fn)`
 worker a plain function whose ``Entity.handle`` loops over the batch calling ``self.fn(context)``
 and reads ``context._result`` right after it returns (azure-functions-durable-python,
 ``azure/durable_functions/entity.py``), so an ``async def`` entity function would hand back an
-unawaited coroutine. A batch therefore holds a thread for as long as its operations run; a turn on
-an agent waits seconds on its model, and durableagent's session entity blocks that thread on the
-agent loop meanwhile (``entity/session.py``). Sharing the pool of HTTP functions, min(32, CPUs + 4)
-threads, let about six turns wait on their models at once on two cores.
+unawaited coroutine. A batch of such a function therefore holds a thread for as long as its
+operations run, and sharing the pool of HTTP functions, min(32, CPUs + 4) threads, would let about
+six slow operations run at once on two cores. An ``async def`` entity function (durableagent's
+session entity, ``entity/session.py``, which answers the batch document itself) is awaited on the
+host's loop instead, as the Python worker awaits it, and holds no thread while a turn waits on
+its model.
 
 The Durable extension bounds entity work by its own setting, ``maxConcurrentEntityFunctions``
 (azure-functions-durable-extension, ``DurableTaskOptions.MaxConcurrentEntityFunctions``), not by

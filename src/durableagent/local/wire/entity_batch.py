@@ -1,8 +1,10 @@
-"""Entity trigger wire format: the batch request the host sends and the result the function returns.
+"""Entity trigger wire format, the host's half: the batch request it sends and how it reads the answer.
 
 Why: the Python SDK's ``Entity.handle`` reads exactly the JSON the Durable extension writes in
 ``EntityContextToString`` and answers with ``EntityState.to_json_string`` (protocol.md §4.2). Both
-directions are built and parsed here so the local host and the tests agree on one definition.
+directions use one set of types, defined with the entity function's half (reading a request,
+writing the answer) in ``entity/turn_io``, which the session entity uses; this module re-exports
+them so the host and the tests have the whole format in one import.
 
 Invariants:
 * ``state`` and every operation ``input`` are JSON *texts* (strings inside the request document),
@@ -15,36 +17,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from durableagent.entity.turn_io import (
+    BatchResult,
+    Operation,
+    OperationResult,
+    decode_request,
+    encode_response,
+)
 
-@dataclass(frozen=True)
-class Operation:
-    """One queued operation, as the entity function sees it in ``batch[i]``."""
-
-    name: str
-    input: str | None  # JSON text (the RequestMessage input) or None
-    is_signal: bool
-
-
-@dataclass(frozen=True)
-class OperationResult:
-    """One entry of ``results``: ``result`` is JSON text (``df_dumps`` of the value or error message)."""
-
-    is_error: bool
-    result: str | None
-    duration_ms: int = 0
-    start_time_ms: int = 0
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    """The decoded response of one entity invocation."""
-
-    exists: bool
-    state: str | None  # JSON text; None when the entity does not exist afterwards
-    results: tuple[OperationResult, ...]
+__all__ = [
+    "BatchResponseError",
+    "BatchResult",
+    "Operation",
+    "OperationResult",
+    "call_response",
+    "decode_request",
+    "decode_response",
+    "encode_request",
+    "encode_response",
+    "failed_results",
+]
 
 
 class BatchResponseError(ValueError):
@@ -95,36 +89,6 @@ def decode_response(text: str | bytes, expected: int) -> BatchResult:
     if state is not None and not isinstance(state, str):
         raise BatchResponseError("entityState is not a JSON text")
     return BatchResult(exists=exists, state=state if exists else None, results=tuple(results))
-
-
-def encode_response(result: BatchResult) -> str:
-    """The inverse of :func:`decode_response` (what ``EntityState.to_json_string`` writes); for tests."""
-    return json.dumps(
-        {
-            "entityExists": result.exists,
-            "entityState": result.state if result.exists else "null",
-            "results": [
-                {
-                    "isError": r.is_error,
-                    "duration": r.duration_ms,
-                    "startTime": r.start_time_ms,
-                    "result": r.result,
-                }
-                for r in result.results
-            ],
-            "signals": [],
-        }
-    )
-
-
-def decode_request(text: str) -> tuple[str, str, bool, str | None, tuple[Operation, ...]]:
-    """Parse a request document into ``(name, key, exists, state, batch)``; for tests and tooling."""
-    doc = json.loads(text)
-    batch = tuple(
-        Operation(name=op["name"], input=op.get("input"), is_signal=bool(op.get("isSignal", True)))
-        for op in doc["batch"]
-    )
-    return doc["self"]["name"], doc["self"]["key"], bool(doc["exists"]), doc.get("state"), batch
 
 
 def call_response(result: OperationResult) -> str:
