@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import typing
+from datetime import timedelta
+
 import azure.functions as func
 import pytest
 from agent_framework import Agent
@@ -92,3 +95,35 @@ def test_the_run_body_limit_is_an_app_option() -> None:
 
     assert validator_for("api", 1024).limits.max_body_bytes == 1024
     assert validator_for("api").limits.max_body_bytes == 64 * 1024
+
+
+def test_every_function_passes_the_workers_annotation_checks() -> None:
+    """What the Python worker checks when it loads a function, for every function the app registers.
+
+    The worker (azure-functions-python-worker, ``functions.py``) refuses to load a function whose
+    bound parameter is annotated with a type its binding's converter does not accept ("type of
+    context binding ... does not match its Python annotation"), so a type only a type checker
+    sees would load on the local host and fail on Azure.
+    """
+    from azure.functions import meta
+
+    options = AppOptions(session_ttl=timedelta(hours=1))  # the expiry sweep's timer function too
+    app = AgentFunctionApp(agents=[_agent("WeatherAgent")], options=options)
+    registry = meta.get_binding_registry()
+    checked = 0
+    for function in app.get_functions():
+        fn = function.get_user_function()
+        hints = typing.get_type_hints(fn)
+        for binding in function.get_bindings():
+            converter = registry.get(binding.type)
+            if converter is None or binding.name not in hints:
+                continue
+            pytype = hints[binding.name]
+            if pytype in (str, bytes) and not converter.has_implicit_output():
+                continue  # the worker's generic binding: the raw value
+            assert converter.check_input_type_annotation(pytype), (function.get_function_name(), binding.name)
+            checked += 1
+        trigger = registry.get(function.get_trigger().type)
+        if "return" in hints and trigger is not None and trigger.has_implicit_output():
+            assert trigger.check_output_type_annotation(hints["return"]), function.get_function_name()
+    assert checked > 0
