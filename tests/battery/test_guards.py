@@ -17,10 +17,10 @@ from durableagent.contract.limits import Limits, check_response_schema
 from durableagent.contract.problems import InvalidResponseSchema
 from durableagent.contract.regex_safety import backtracking_risk
 from durableagent.entity.agent_call import CallSettings, call_agent, install_history_provider
-from durableagent.entity.loop import run_sync
 from durableagent.entity.registration import AgentRegistration
 from durableagent.offline.model import OfflineChatClient
 from durableagent.tools import TURN_KWARG, ToolTurn, idempotency_key, turn_of
+from tests.agent_loop_sync import run_sync
 
 RISKY = [
     r"(a+)+$",

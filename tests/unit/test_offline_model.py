@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from agent_framework import Agent, AgentSession
 
-from durableagent.entity.loop import run_sync
 from durableagent.offline.model import OfflineChatClient, OfflineServiceError
+from tests.agent_loop_sync import run_sync
 
 
 def get_weather(location: str) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """The agent loop, where every agent call runs, and how a running call is stopped.
 
-Why one loop: the Durable SDK calls entity functions synchronously, on whatever worker thread the
-host picks, while agents and their chat clients are async and keep loop-bound resources (HTTP
-connection pools, credentials). Moving such a client between event loops breaks it, and a fresh
-``asyncio.run`` per operation closes the pool the client holds. So every coroutine that touches an
-agent (or a conversation store client) runs on this one loop, on its own daemon thread, for the
-life of the process (:func:`run_sync` from a worker thread, :func:`run_async` from another loop).
+Why one loop: agents and their chat clients keep loop-bound resources (HTTP connection pools,
+credentials), and so do conversation store clients. Moving such a client between event loops
+breaks it, and a fresh ``asyncio.run`` per operation closes the pool the client holds. So every
+coroutine that touches an agent (or a conversation store client) runs on this one loop, on its own
+daemon thread, for the life of the process; the session entity's batches and the HTTP routes,
+which run on the worker's (or the local host's) loop, reach it with :func:`run_async`.
 Invariant: there is exactly one agent loop per process; it is created lazily and never closed
 while the process runs (``shutdown`` exists for tests and graceful exits).
 
@@ -32,7 +32,6 @@ and a one-worker Functions app), else through the mark, read every ``base.POLL_S
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -81,23 +80,6 @@ def on_agent_loop() -> bool:
         return asyncio.get_running_loop() is _loop
     except RuntimeError:
         return False
-
-
-def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-    """Run ``coro`` on the agent loop and block the calling thread until it finishes.
-
-    Must not be called from the agent loop itself (that would deadlock); entity functions run on
-    worker threads, where this is exactly what is needed.
-    """
-    if on_agent_loop():
-        coro.close()
-        raise RuntimeError("run_sync() called from the agent loop; await the coroutine instead")
-    future = asyncio.run_coroutine_threadsafe(coro, agent_loop())
-    try:
-        return future.result(timeout)
-    except concurrent.futures.TimeoutError:
-        future.cancel()
-        raise
 
 
 async def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -11,11 +11,11 @@ from agent_framework import Agent, Message
 from durableagent.conversation.memory import MemoryConversationStore
 from durableagent.entity.agent_call import CallSettings, install_history_provider
 from durableagent.entity.history import HistoryCache
-from durableagent.entity.loop import run_sync
 from durableagent.entity.registration import AgentRegistration
 from durableagent.entity.session import DELETE, SessionEntity
 from durableagent.entity.turn import TurnRunner
 from durableagent.offline.model import OfflineChatClient
+from tests.agent_loop_sync import run_sync
 
 T = TypeVar("T")
 

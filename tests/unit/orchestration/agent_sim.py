@@ -16,10 +16,10 @@ from agent_framework import Agent, Message
 from durableagent import AgentFunctionApp
 from durableagent.conversation.memory import MemoryConversationStore
 from durableagent.entity.history import HistoryCache
-from durableagent.entity.loop import run_sync
 from durableagent.entity.session import DELETE, SessionEntity
 from durableagent.entity.turn import TurnRunner
 from durableagent.offline.model import OfflineChatClient
+from tests.agent_loop_sync import run_sync
 
 from ..orchestrations.sim import OrchestratorFn, Sim
 
