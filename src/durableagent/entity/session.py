@@ -5,7 +5,8 @@ and result out; :data:`DELETE` as the new state deletes the entity); unit tests 
 :func:`entity_function` is the entity trigger's ``async def`` function: it reads the batch
 document itself (``turn_io.decode_request``) and runs the batch as a coroutine on the process-wide
 agent loop (:func:`run_batch`), so no worker thread is held while a turn waits on its model.
-Nothing here imports the SDK: the trigger's context is typed by the one member used.
+Nothing here imports the SDK or azure.functions: the trigger's context is used only for its
+``body``.
 
 Operations: ``run_agent`` (alias ``run``), ``get_state`` (the seed's conversation shape plus
 ``agent_type``: ``entity.state``), ``reset`` (:func:`reset_session`), ``expire`` (delete the session
@@ -66,6 +67,7 @@ from durableagent.entity.turn_io import (
 from durableagent.logs import log_failure
 
 logger = logging.getLogger("durableagent.expiry")
+operation_log = logging.getLogger("durableagent.entity")
 DELETE: Final = object()
 RESET_RESULT: Final = {"status": "reset"}
 EXPIRED_RESULT: Final = {"status": "expired"}
@@ -178,7 +180,7 @@ async def run_batch(entity: SessionEntity, request: str | bytes) -> str:
         try:
             new_state, result = await entity.handle(op.name, operation_input(op.input), state, key)
         except Exception as exc:  # noqa: BLE001 - one failed operation fails only itself
-            log_failure(logger, exc, "entity operation %s failed", op.name)
+            log_failure(operation_log, exc, "entity %s: operation %s failed", key, op.name)
             value, is_error = "The entity operation failed. See the app's logs.", True
         else:
             exists, state = (False, None) if new_state is DELETE else (True, new_state)

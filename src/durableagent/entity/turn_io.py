@@ -99,8 +99,7 @@ def operation_input(text: str | None) -> Any:
     """An operation's input value, decoded as ``DurableEntityContext.get_input`` does; None if it has none.
 
     The input is a JSON text whose value is itself the JSON text of the input (``json.loads`` then
-    ``df_loads`` in the SDK); anything else counts as no input, as the SDK's ``get_input`` raising
-    did for the synchronous entity function.
+    ``df_loads`` in the SDK); anything else, where ``get_input`` raises, counts as no input.
     """
     if text is None:
         return None
